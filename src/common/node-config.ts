@@ -43,7 +43,7 @@ export interface NodeConfig {
  */
 export interface SupervisorEvent {
   ts: string;
-  event: 'starting' | 'started' | 'ready' | 'exited' | 'restarting' | 'node-ready' | 'stopping' | 'stopped' | 'error';
+  event: 'info' | 'starting' | 'started' | 'ready' | 'exited' | 'restarting' | 'node-ready' | 'stopping' | 'stopped' | 'error';
   daemon?: string;
   pid?: number;
   code?: number | null;

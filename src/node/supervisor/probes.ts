@@ -1,0 +1,38 @@
+import http from 'node:http';
+
+/**
+ * Readiness probe: an HTTP GET over a unix socket (or TCP) that answers 200 and, when
+ * `expectBody` is given, exactly that body (dockerd's /_ping says "OK"). Never throws.
+ */
+export function httpProbe(opts: {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  path: string;
+  expectBody?: string;
+  timeoutMs?: number;
+}): (signal: AbortSignal) => Promise<boolean> {
+  return (signal) =>
+    new Promise<boolean>((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const req = http.get(
+        {
+          ...(opts.socketPath !== undefined ? { socketPath: opts.socketPath } : { host: opts.host, port: opts.port }),
+          path: opts.path,
+          timeout: opts.timeoutMs ?? 2_000,
+          signal,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (body.length < 1024) body += chunk;
+          });
+          res.on('end', () => resolve(res.statusCode === 200 && (opts.expectBody === undefined || body.trim() === opts.expectBody)));
+          res.on('error', () => resolve(false));
+        },
+      );
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+    });
+}
