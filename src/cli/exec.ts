@@ -1,0 +1,15 @@
+import { requireNode } from '../cluster/nodes.js';
+import { openRuntime } from '../cluster/runtime.js';
+import { UserError } from '../common/errors.js';
+import { attachExec } from '../docker/interactive.js';
+import { stringOption } from './args.js';
+
+/** `clusterlab exec NODE -- CMD…`: the command's exit code becomes ours. */
+export async function exec(args: string[], options: Record<string, unknown>): Promise<number> {
+  const [nodeName, ...command] = args;
+  const rt = await openRuntime();
+  const node = await requireNode(rt, stringOption(options, 'name')!, nodeName!);
+  if (node.state !== 'running') throw new UserError(`node ${node.name} is ${node.state}`, { hint: `start it: clusterlab node start ${node.name}` });
+  const tty = Boolean(options.tty) && Boolean(process.stdout.isTTY);
+  return attachExec(rt.docker, node.containerId, command, { tty, stdin: Boolean(options.stdin), env: tty ? [`TERM=${process.env.TERM ?? 'xterm'}`] : undefined });
+}

@@ -1,0 +1,53 @@
+import { stringify as toYaml } from 'yaml';
+import { UsageError } from '../common/errors.js';
+
+/** `-o/--output` values every listing command accepts (kubectl's spelling). */
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
+
+export function parseOutputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined || value === '' || value === 'table') return 'table';
+  if (value === 'wide' || value === 'json' || value === 'yaml') return value;
+  throw new UsageError(`unknown output format "${value}"`, 'use -o json, -o yaml or -o wide (default: a table)');
+}
+
+/** Data goes to stdout; everything else to stderr. */
+export function printData(value: unknown, format: 'json' | 'yaml'): void {
+  process.stdout.write(format === 'json' ? JSON.stringify(value, null, 2) + '\n' : toYaml(value));
+}
+
+/**
+ * A kubectl-style table: upper-case headers, columns separated by three spaces, no borders.
+ * Pure, so it is unit-tested.
+ */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** "3m12s"-style ages as kubectl prints them. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
+}
