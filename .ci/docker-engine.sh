@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs (Debian's docker.io) and starts a Docker engine without systemd, idempotently.
+# dockerd runs in its own session (setsid), so it outlives the shell that started it.
 #   .ci/docker-engine.sh start     install if missing, start unless one answers, wait until ready
 #   .ci/docker-engine.sh restart   stop the engine this script started, start it again (e2e tests use it)
 set -euo pipefail
@@ -39,7 +40,7 @@ start() {
   # A pid file left by an engine that died would stop a new one from starting.
   if [ -f "$PIDFILE" ] && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then rm -f "$PIDFILE"; fi
   echo "starting dockerd (log: $LOG)"
-  nohup dockerd >>"$LOG" 2>&1 &
+  setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
   wait_ready
   echo "Docker engine $(docker version --format '{{.Server.Version}}') is ready"
 }
@@ -52,7 +53,7 @@ restart() {
     for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   fi
   rm -f "$PIDFILE"
-  nohup dockerd >>"$LOG" 2>&1 &
+  setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
   wait_ready
 }
 

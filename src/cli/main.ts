@@ -10,6 +10,8 @@ import { DEFAULT_CLUSTER_NAME } from '../cluster/spec.js';
 
 export interface GlobalOptions {
   verbose: boolean;
+  /** Where each option's value came from ('cli', 'env', 'default'…), by option key. */
+  sources: Record<string, string | undefined>;
 }
 
 type Handler = (args: string[], options: Record<string, unknown>, global: GlobalOptions) => Promise<number | void>;
@@ -23,7 +25,10 @@ function build(run: (load: Loader) => (...args: unknown[]) => Promise<void>): Co
     .description('Local multi-node clusters on Docker-in-Docker nodes, with Docker Swarm inside, for learning and teaching orchestration.')
     .option('-v, --verbose', 'show step details and stack traces of internal errors')
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before the subcommands are added: commander copies these settings into each.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program
     .command('up')
@@ -120,7 +125,6 @@ function build(run: (load: Loader) => (...args: unknown[]) => Promise<void>): Co
     .addOption(nameOption())
     .option('-i, --stdin', 'pass stdin to the command')
     .option('-t, --tty', 'allocate a terminal')
-    .passThroughOptions()
     .action(run(() => import('./exec.js').then((m) => m.exec)));
 
   program
@@ -209,14 +213,13 @@ export async function main(argv: string[]): Promise<number> {
       const positional = command.processedArgs.flatMap((a: unknown) => (Array.isArray(a) ? a : a === undefined ? [] : [a])) as string[];
       const global = command.optsWithGlobals() as GlobalOptions;
       verbose = Boolean(global.verbose);
+      const sources = Object.fromEntries(Object.keys(options).map((key) => [key, command.getOptionValueSource(key)]));
       const handler = await load();
-      const code = await handler(positional, options, { verbose });
+      const code = await handler(positional, options, { verbose, sources });
       exitCode = typeof code === 'number' ? code : 0;
     };
 
   const program = build(run);
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

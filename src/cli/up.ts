@@ -11,31 +11,38 @@ import { createReporter } from './progress.js';
 import { withInterrupt } from './interrupt.js';
 import { parseCount, stringOption } from './args.js';
 
-/** Flags and config turned into one spec; flags that would silently disagree with a config are refused. */
-async function resolveSpec(options: Record<string, unknown>, argv: string[]): Promise<ClusterSpec> {
-  const name = stringOption(options, 'name') ?? DEFAULT_CLUSTER_NAME;
-  const nameGiven = argv.some((a) => a === '--name' || a.startsWith('--name='));
+/** Why `name` cannot name a cluster, or undefined. */
+function clusterNameProblem(name: string): string | undefined {
+  return dns1123LabelProblem(name) ?? (name.length > 40 ? 'must be no more than 40 characters (it prefixes container names)' : undefined);
+}
+
+/**
+ * Flags and config turned into one spec. --name (or CLUSTERLAB_CLUSTER) overrides the
+ * config's name, as in kind; flags that would silently disagree with a config are refused.
+ */
+async function resolveSpec(options: Record<string, unknown>, global: GlobalOptions): Promise<ClusterSpec> {
+  const given = (key: string) => global.sources[key] === 'cli' || global.sources[key] === 'env';
   const config = stringOption(options, 'config');
+  let spec: ClusterSpec;
   if (config) {
-    for (const flag of ['--nodes', '--managers', '--engine']) {
-      if (argv.some((a) => a === flag || a.startsWith(`${flag}=`))) {
-        throw new UsageError(`${flag} cannot be combined with --config`, 'describe the nodes in the config file instead');
-      }
+    for (const [key, flag] of [['nodes', '--nodes'], ['managers', '--managers'], ['engine', '--engine']] as const) {
+      if (given(key)) throw new UsageError(`${flag} cannot be combined with --config`, 'describe the nodes in the config file instead');
     }
-    const spec = await loadClusterConfig(config);
-    return nameGiven ? { ...spec, name } : spec;
+    spec = await loadClusterConfig(config);
+    if (given('name')) spec = { ...spec, name: stringOption(options, 'name')! };
+  } else {
+    const nodes = parseCount(options.nodes, '--nodes', 1, 20);
+    const managers = parseCount(options.managers, '--managers', 1, 7);
+    if (managers > nodes) throw new UsageError(`--managers (${managers}) cannot be more than --nodes (${nodes})`);
+    spec = specFromFlags(stringOption(options, 'name') ?? DEFAULT_CLUSTER_NAME, options.engine as Engine, nodes, managers);
   }
-  const problem = dns1123LabelProblem(name);
-  if (problem) throw new UsageError(`invalid cluster name "${name}": ${problem}`);
-  if (name.length > 40) throw new UsageError(`invalid cluster name "${name}": must be no more than 40 characters`);
-  const nodes = parseCount(options.nodes, '--nodes', 1, 20);
-  const managers = parseCount(options.managers, '--managers', 1, 7);
-  if (managers > nodes) throw new UsageError(`--managers (${managers}) cannot be more than --nodes (${nodes})`);
-  return specFromFlags(name, options.engine as Engine, nodes, managers);
+  const problem = clusterNameProblem(spec.name);
+  if (problem) throw new UsageError(`invalid cluster name "${spec.name}": ${problem}`);
+  return spec;
 }
 
 export async function up(_args: string[], options: Record<string, unknown>, global: GlobalOptions): Promise<number> {
-  const spec = await resolveSpec(options, process.argv);
+  const spec = await resolveSpec(options, global);
   const reporter = createReporter({ verbose: global.verbose });
   const rt = await openRuntime();
   await runFatalChecks(rt);
@@ -47,6 +54,7 @@ export async function up(_args: string[], options: Record<string, unknown>, glob
   );
 
   const nameFlag = spec.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${spec.name}`;
+  const firstManager = result.nodes.find((n) => n.role === 'manager')?.name ?? 'leader';
   const lines = [
     '',
     `Cluster "${spec.name}" is ready: ${result.nodes.map((n) => `${n.name} (${n.role}, ${n.ip})`).join(', ')}.`,
@@ -56,7 +64,7 @@ export async function up(_args: string[], options: Record<string, unknown>, glob
     `  eval "$(clusterlab env${nameFlag})"   # point the docker CLI at the swarm`,
     '  docker node ls',
     `  clusterlab status${nameFlag}          # nodes and their state`,
-    `  clusterlab shell leader${nameFlag}    # a shell on a node`,
+    `  clusterlab shell ${firstManager}${nameFlag}    # a shell on a node`,
     `  clusterlab down${nameFlag}            # remove it`,
   ];
   process.stderr.write(lines.join('\n') + '\n');

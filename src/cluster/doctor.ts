@@ -107,7 +107,7 @@ async function kernelChecks(docker: Docker, image: string): Promise<CheckResult[
           },
     ];
   } finally {
-    await ignoreNotFound(container.remove({ force: true }));
+    await ignoreNotFound(container.remove({ force: true, v: true }));
   }
 }
 

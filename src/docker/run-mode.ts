@@ -39,6 +39,6 @@ export async function privilegedWorks(docker: Docker, image: string): Promise<bo
   } catch {
     return false;
   } finally {
-    await ignoreNotFound(container.remove({ force: true }));
+    await ignoreNotFound(container.remove({ force: true, v: true }));
   }
 }
