@@ -14,13 +14,14 @@ export interface GlobalOptions {
   sources: Record<string, string | undefined>;
 }
 
-type Handler = (args: string[], options: Record<string, unknown>, global: GlobalOptions) => Promise<number | void>;
-type Loader = () => Promise<Handler>;
+export type Handler = (args: string[], options: Record<string, unknown>, global: GlobalOptions) => Promise<number | void>;
+export type Loader = () => Promise<Handler>;
 
 const nameOption = () => new Option('--name <name>', 'cluster name').default(DEFAULT_CLUSTER_NAME).env('CLUSTERLAB_CLUSTER');
 const outputOption = () => new Option('-o, --output <format>', 'output format: json, yaml or wide');
 
-function build(run: (load: Loader) => (...args: unknown[]) => Promise<void>): Command {
+/** The command table; `run` wraps each handler loader into a commander action (tests record calls). */
+export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Promise<void>): Command {
   const program = new Command('clusterlab')
     .description('Local multi-node clusters on Docker-in-Docker nodes, with Docker Swarm inside, for learning and teaching orchestration.')
     .option('-v, --verbose', 'show step details and stack traces of internal errors')
@@ -125,6 +126,8 @@ function build(run: (load: Loader) => (...args: unknown[]) => Promise<void>): Co
     .addOption(nameOption())
     .option('-i, --stdin', 'pass stdin to the command')
     .option('-t, --tty', 'allocate a terminal')
+    // As with `docker exec`, options after NODE belong to the command (`exec worker1 sh -c …`).
+    .passThroughOptions()
     .action(run(() => import('./exec.js').then((m) => m.exec)));
 
   program
@@ -219,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = typeof code === 'number' ? code : 0;
     };
 
-  const program = build(run);
+  const program = buildProgram(run);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
