@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { connectDocker, MIN_ENGINE_VERSION, type EngineInfo } from '../docker/client.js';
 import { imageExists, nodeImageRef } from '../docker/image.js';
 import { ignoreNotFound } from '../docker/provider.js';
-import { detectRunMode } from '../docker/run-mode.js';
+import { detectRunMode, shouldMountKernelModules } from '../docker/run-mode.js';
 import { UserError, messageOf } from '../common/errors.js';
 import { LABELS } from './labels.js';
 import { execa } from 'execa';
@@ -74,7 +74,7 @@ export function inotifyCheck(instances: number | undefined, watches: number | un
  * one that matters, also under Docker Desktop): VXLAN for overlay networks, IPVS for the
  * swarm routing mesh.
  */
-async function kernelChecks(docker: Docker, image: string): Promise<CheckResult[]> {
+async function kernelChecks(docker: Docker, image: string, engineOs: string): Promise<CheckResult[]> {
   const script = [
     'modprobe vxlan 2>/dev/null; modprobe ip_vs 2>/dev/null',
     'if ip link add clvx0 type vxlan id 4242 dstport 4789 dev eth0 2>/dev/null; then ip link del clvx0; echo vxlan=yes; else echo vxlan=no; fi',
@@ -84,7 +84,7 @@ async function kernelChecks(docker: Docker, image: string): Promise<CheckResult[
     Image: image,
     Entrypoint: ['sh', '-c', script],
     Labels: { [LABELS.managed]: 'true', 'dev.clusterlab.probe': 'doctor' },
-    HostConfig: { CapAdd: ['NET_ADMIN', 'SYS_MODULE'], Binds: process.platform === 'linux' ? ['/lib/modules:/lib/modules:ro'] : [] },
+    HostConfig: { CapAdd: ['NET_ADMIN', 'SYS_MODULE'], Binds: shouldMountKernelModules(engineOs) ? ['/lib/modules:/lib/modules:ro'] : [] },
   });
   try {
     await container.start();
@@ -139,7 +139,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<C
       status: 'ok',
       detail: mode === 'privileged' ? 'granted: nodes run privileged' : 'refused by this engine: nodes run with explicit capabilities instead',
     });
-    results.push(...(await kernelChecks(docker, image)));
+    results.push(...(await kernelChecks(docker, image, info.os)));
   } else {
     const debootstrap = await onPath('debootstrap');
     results.push({

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InterruptedError, UserError } from '../common/errors.js';
 import { ensureNodeImage } from '../docker/image.js';
-import { detectRunMode } from '../docker/run-mode.js';
+import { detectRunMode, shouldMountKernelModules } from '../docker/run-mode.js';
 import type { NodeRecord } from '../docker/provider.js';
 import { engineFor } from '../engines/index.js';
 import type { EngineContext } from '../engines/engine.js';
@@ -147,7 +147,7 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
               runMode,
               cgroupVersion: rt.info.cgroupVersion,
               dockerPort,
-              mountKernelModules: rt.info.os === 'linux' && process.platform === 'linux',
+              mountKernelModules: shouldMountKernelModules(rt.info.os),
             },
             files,
           );

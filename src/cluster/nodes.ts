@@ -12,7 +12,7 @@ import type { Reporter } from './reporter.js';
 import type { ClusterRuntime } from './runtime.js';
 import { defaultNodeName, type ClusterSpec, type NodeRole, type NodeSpec } from './spec.js';
 import { NODE_PKI_DIR } from '../common/node-config.js';
-import { detectRunMode } from '../docker/run-mode.js';
+import { shouldMountKernelModules } from '../docker/run-mode.js';
 
 /** The cluster, or a UserError naming the clusters that do exist. */
 export async function requireCluster(rt: ClusterRuntime, name: string): Promise<ClusterRecord> {
@@ -148,7 +148,6 @@ export async function addNode(rt: ClusterRuntime, clusterName: string, options: 
     readNodeBundle(),
     ensureNodeImage(rt.docker, { signal }),
   ]);
-  const runMode = cluster.runMode ?? (await detectRunMode(rt.docker, image, rt.info.engineId));
   const ip = nextNodeAddress(cluster.subnet, [gatewayAddress(cluster.subnet), ...nodes.map((n) => n.ip)]);
   const held = new Set(nodes.map((n) => n.dockerPort).filter((p): p is number => p !== undefined));
   const dockerPort = options.role === 'manager' ? await findFreePort(held) : undefined;
@@ -159,7 +158,18 @@ export async function addNode(rt: ClusterRuntime, clusterName: string, options: 
     await reporter.step(`Creating node ${name} (${options.role}, ${ip})`, async () => {
       created = true;
       await rt.provider.createNode(
-        { cluster: clusterName, engine: cluster.engine, node: nodeSpec, index, ip, image, runMode, cgroupVersion: rt.info.cgroupVersion, dockerPort, mountKernelModules: process.platform === 'linux' },
+        {
+          cluster: clusterName,
+          engine: cluster.engine,
+          node: nodeSpec,
+          index,
+          ip,
+          image,
+          runMode: cluster.runMode,
+          cgroupVersion: rt.info.cgroupVersion,
+          dockerPort,
+          mountKernelModules: shouldMountKernelModules(rt.info.os),
+        },
         await nodeFiles(spec, nodeSpec, ip, pki, supervisor),
       );
     });

@@ -214,7 +214,8 @@ export class DockerProvider {
         tail.push(line);
         if (tail.length > 10) tail.shift();
         const event = parseEvent(line);
-        if (event?.event === 'node-ready' && Date.parse(event.ts) >= startedAt - 1000) finish();
+        // Only an event of this start counts (the log holds earlier starts' events too).
+        if (event?.event === 'node-ready' && Date.parse(event.ts) >= startedAt) finish();
       };
       const sink = new Writable({
         write(chunk: Buffer, _encoding, callback) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { engineCacheFile, readJsonCache, writeJsonCache } from '../cluster/state.js';
 import { ignoreNotFound } from './provider.js';
@@ -41,4 +42,13 @@ export async function privilegedWorks(docker: Docker, image: string): Promise<bo
   } finally {
     await ignoreNotFound(container.remove({ force: true, v: true }));
   }
+}
+
+/**
+ * Whether nodes get the host's /lib/modules (read-only), so their dockerd can load ip_vs and
+ * vxlan: only when the engine runs on this very Linux machine and the folder exists (a bind
+ * of a missing path fails; under Docker Desktop the engine's kernel is a VM's).
+ */
+export function shouldMountKernelModules(engineOs: string): boolean {
+  return engineOs === 'linux' && process.platform === 'linux' && existsSync('/lib/modules');
 }

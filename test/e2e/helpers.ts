@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { inject } from 'vitest';
+import type { ClusterStatus } from '../../src/cluster/describe.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'bin', 'clusterlab');
@@ -175,22 +176,8 @@ export async function swarmNodeStatus(swarm: SwarmClient): Promise<Record<string
   return Object.fromEntries((await swarmNodes(swarm)).map((n) => [n.Hostname, n.Status]));
 }
 
-export interface ClusterStatusJson {
-  name: string;
-  engine: string;
-  state: string;
-  network: { name: string; subnet: string };
-  nodes: {
-    name: string;
-    role: string;
-    state: string;
-    ip: string;
-    connected: boolean;
-    container: string;
-    orchestrator: { state: string; availability: string; managerStatus: string } | null;
-    dockerPort?: number;
-  }[];
-}
+/** The JSON `status -o json` prints: the product's own type, so the two cannot drift. */
+export type ClusterStatusJson = ClusterStatus;
 
 /** `clusterlab status -o json`, parsed. */
 export async function clusterStatus(cluster: string): Promise<ClusterStatusJson> {

@@ -118,16 +118,15 @@ export const swarmEngine: ClusterEngine = {
     const [managerToken, workerToken] = await Promise.all([joinToken(ctx, 'manager'), joinToken(ctx, 'worker')]);
 
     // Managers one at a time (each raft membership change must settle); workers together.
-    for (const manager of otherManagers) await join(ctx, manager, managerToken, first.ip);
-    await Promise.all(workers.map((w) => join(ctx, w, workerToken, first.ip)));
+    // The overlay network and the mesh probe need only the first manager: they go alongside.
+    const joins = (async () => {
+      for (const manager of otherManagers) await join(ctx, manager, managerToken, first.ip);
+      await Promise.all(workers.map((w) => join(ctx, w, workerToken, first.ip)));
+    })();
+    const network = run(ctx, first, ['docker', 'network', 'create', '--driver', 'overlay', '--attachable', WORKLOAD_NETWORK]);
+    const [mesh] = await Promise.all([routingMeshAvailable(ctx, first), joins, network]);
 
-    const labels = new Map(ctx.spec.nodes.map((n) => [n.name, n.labels]));
-    await applyLabels(ctx, labels);
-
-    ctx.progress?.(`overlay network ${WORKLOAD_NETWORK}`);
-    await run(ctx, first, ['docker', 'network', 'create', '--driver', 'overlay', '--attachable', WORKLOAD_NETWORK]);
-
-    const mesh = await routingMeshAvailable(ctx, first);
+    await applyLabels(ctx, new Map(ctx.spec.nodes.map((n) => [n.name, n.labels])));
     return {
       notes: [
         `overlay network "${WORKLOAD_NETWORK}" (attachable) is ready for services and stacks`,
