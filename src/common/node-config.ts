@@ -27,6 +27,60 @@ export interface DockerdConfig {
   extraArgs?: string[];
 }
 
+/** The API server's HTTPS port inside a control-plane node. */
+export const KUBE_API_PORT = 6443;
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+/** Where etcd keeps its data inside a control-plane node (a volume: survives stop/start). */
+export const ETCD_DATA_DIR = '/var/lib/etcd';
+/** Agent state (pod volumes, ...) inside every kube node. */
+export const AGENT_STATE_DIR = '/var/lib/clusterlab/agent';
+
+/**
+ * Files under NODE_PKI_DIR on kube nodes (PEM): the cluster CA, the API server's serving
+ * pair (control planes), the control plane's own client pair (control planes: scheduler and
+ * controller manager, O=system:masters) and the node's client pair (every node: the agent,
+ * CN=system:node:NAME, O=system:nodes).
+ */
+export const KUBE_PKI_FILES = {
+  ca: 'ca.pem',
+  apiserverCert: 'apiserver.pem',
+  apiserverKey: 'apiserver-key.pem',
+  controlPlaneCert: 'controlplane.pem',
+  controlPlaneKey: 'controlplane-key.pem',
+  nodeCert: 'node.pem',
+  nodeKey: 'node-key.pem',
+} as const;
+
+export interface KubeTaint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface KubeNodeConfig {
+  /** Control-plane nodes run etcd, the API server, the scheduler and the controller manager. */
+  controlPlane: boolean;
+  /** API server URLs the node's clients try, local one first: ['https://172.30.0.2:6443', …]. */
+  apiServers: string[];
+  /** Control planes only: this member's part of the etcd cluster. */
+  etcd?: {
+    /** Member name (the node name). */
+    name: string;
+    /** `name=http://ip:2380,…` over every control plane. */
+    initialCluster: string;
+  };
+  /** Registered on the Node object by the agent (kubelet's --node-labels / --register-with-taints). */
+  nodeLabels: Record<string, string>;
+  nodeTaints: KubeTaint[];
+  /** This node's pod address range (its dockerd bridge), e.g. 10.244.1.0/24. */
+  podCidr: string;
+  /** ClusterIP range, e.g. 10.96.0.0/16. */
+  serviceCidr: string;
+  /** The reported server version (kubectl on the machine picks its binary from it): "1.33.0". */
+  version: string;
+}
+
 export interface NodeConfig {
   cluster: string;
   node: string;
@@ -35,6 +89,8 @@ export interface NodeConfig {
   /** The node's fixed address on the cluster network. */
   ip: string;
   dockerd: DockerdConfig;
+  /** Present on kube nodes. */
+  kube?: KubeNodeConfig;
 }
 
 /**
