@@ -7,7 +7,7 @@ import { stringOption } from './args.js';
 /** `clusterlab exec NODE -- CMD…`: the command's exit code becomes ours. */
 export async function exec(args: string[], options: Record<string, unknown>): Promise<number> {
   const [nodeName, ...rest] = args;
-  // clusterlab's options end at NODE (as docker exec's do); a `--` after NODE is still accepted.
+  // main.ts's withExecSeparator makes docker's form (no `--`) into this one; commander drops the `--`.
   const command = rest[0] === '--' ? rest.slice(1) : rest;
   if (command.length === 0) throw new UsageError('no command given', `clusterlab exec ${nodeName} -- COMMAND [ARG…]`);
   const rt = await openRuntime();

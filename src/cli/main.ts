@@ -36,11 +36,18 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .description('create a cluster and start it (default: "lab", 3 nodes, 1 manager, swarm)')
     .addOption(nameOption())
     .option('--nodes <n>', 'number of nodes', '3')
-    .option('--managers <m>', 'how many of them are managers', '1')
+    .option('--managers <m>', 'how many of them are managers (swarm)', '1')
+    .option('--control-planes <n>', 'how many of them are control planes (kube): 1 or 3')
     .addOption(new Option('--engine <engine>', 'orchestrator to install').choices(['swarm', 'kube']).default('swarm'))
     .option('--config <file>', 'cluster config file (YAML, kind: Cluster); see the README')
     .option('--retain', 'keep what was made when creation fails, for debugging')
     .action(run(() => import('./up.js').then((m) => m.up)));
+
+  program
+    .command('kubeconfig')
+    .description("print a kube cluster's kubeconfig (kind get kubeconfig); `up` already merged it into ~/.kube/config")
+    .addOption(nameOption())
+    .action(run(() => import('./kubeconfig.js').then((m) => m.kubeconfig)));
 
   program
     .command('down')
@@ -126,8 +133,6 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .addOption(nameOption())
     .option('-i, --stdin', 'pass stdin to the command')
     .option('-t, --tty', 'allocate a terminal')
-    // As with `docker exec`, options after NODE belong to the command (`exec worker1 sh -c …`).
-    .passThroughOptions()
     .action(run(() => import('./exec.js').then((m) => m.exec)));
 
   program
@@ -204,6 +209,23 @@ export function reportError(err: unknown, verbose: boolean): number {
   return 1;
 }
 
+/**
+ * `exec NODE CMD…` without `--` reads as `docker exec` does: what follows NODE is the command,
+ * its options included (`exec worker1 sh -c …`). With a `--`, options may also follow NODE, as
+ * in kubectl (`exec worker1 --name lab -- sh`). Done by adding the `--` docker's form implies.
+ */
+export function withExecSeparator(argv: string[]): string[] {
+  const execAt = argv.findIndex((a) => !a.startsWith('-'));
+  if (argv[execAt] !== 'exec' || argv.includes('--')) return argv;
+  const valued = new Set(['--name']);
+  for (let i = execAt + 1; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (valued.has(token)) i++;
+    else if (!token.startsWith('-')) return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
+  }
+  return argv;
+}
+
 /** The one exit point: returns the process exit code (bin/clusterlab sets it). */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -224,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const program = buildProgram(run);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(withExecSeparator(argv), { from: 'user' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -23,6 +23,8 @@ export const LABELS = {
   runMode: `${PREFIX}.run-mode`,
   /** Host port (127.0.0.1) that reaches the node's TLS Docker endpoint, managers only. */
   dockerPort: `${PREFIX}.docker-port`,
+  /** Host port (127.0.0.1) that reaches the node's Kubernetes API server, kube control planes only. */
+  apiPort: `${PREFIX}.api-port`,
   /** Ordinal of the node in creation order, keeps listings stable. */
   index: `${PREFIX}.index`,
   /** Node image recipe hash (on images clusterlab builds). */

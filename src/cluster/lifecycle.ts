@@ -8,12 +8,13 @@ import { engineFor } from '../engines/index.js';
 import type { EngineContext } from '../engines/engine.js';
 import { gatewayAddress, nextNodeAddress, pickClusterSubnet } from './addresses.js';
 import { nodeContainerName } from './names.js';
-import { createClusterPki, nodeFiles, readNodeBundle, type ClusterPki } from './node-files.js';
+import { createClusterPki, nodeFiles, readNodeBundles, type ClusterPki } from './node-files.js';
 import { checkHostPortsFree, findFreePort } from './ports.js';
 import type { Reporter } from './reporter.js';
 import type { ClusterRuntime } from './runtime.js';
 import type { ClusterSpec } from './spec.js';
 import { dockerCertDir, removeClusterState } from './state.js';
+import { uninstallKubeconfig } from '../engines/kube/kubeconfig.js';
 
 /** How long a node may take from `start` to every daemon ready. */
 export const NODE_READY_TIMEOUT_MS = 90_000;
@@ -42,11 +43,14 @@ export function engineContext(rt: ClusterRuntime, spec: ClusterSpec, nodes: Node
   return { docker: rt.docker, spec, nodes, signal, progress };
 }
 
-/** Host ports that stopped clusters' managers hold for their Docker endpoints. */
+/** Host ports that stopped clusters' managers hold for their Docker and API endpoints. */
 async function heldDockerPorts(rt: ClusterRuntime): Promise<Set<number>> {
   const held = new Set<number>();
   for (const cluster of await rt.provider.listClusters()) {
-    for (const node of await rt.provider.listNodes(cluster.name)) if (node.dockerPort) held.add(node.dockerPort);
+    for (const node of await rt.provider.listNodes(cluster.name)) {
+      if (node.dockerPort) held.add(node.dockerPort);
+      if (node.apiPort) held.add(node.apiPort);
+    }
   }
   return held;
 }
@@ -101,7 +105,7 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
   const engine = engineFor(spec.engine);
   await checkNamesFree(rt, spec);
   await checkHostPortsFree(spec.nodes.flatMap((n) => n.ports));
-  const supervisor = await readNodeBundle();
+  const bundles = await readNodeBundles(spec.engine);
 
   const { ref: image } = await reporter.step('Ensuring the node image', async (detail) => {
     const result = await ensureNodeImage(rt.docker, { onProgress: detail, signal });
@@ -126,16 +130,22 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
         const ip = nextNodeAddress(subnet, ips);
         ips.push(ip);
         let dockerPort: number | undefined;
+        let apiPort: number | undefined;
         if (node.role === 'manager') {
           dockerPort = await findFreePort(heldPorts);
           heldPorts.add(dockerPort);
+          if (spec.engine === 'kube') {
+            apiPort = await findFreePort(heldPorts);
+            heldPorts.add(apiPort);
+          }
         }
-        plans.push({ node, index, ip, dockerPort });
+        plans.push({ node, index, ip, dockerPort, apiPort });
       }
+      const controlPlanes = plans.filter((p) => p.node.role === 'manager').map((p) => ({ name: p.node.name, ip: p.ip }));
       await Promise.all(
-        plans.map(async ({ node, index, ip, dockerPort }) => {
+        plans.map(async ({ node, index, ip, dockerPort, apiPort }) => {
           throwIfAborted(signal);
-          const files = await nodeFiles(spec, node, ip, pki, supervisor);
+          const files = await nodeFiles(spec, { node, index, ip }, pki, bundles, controlPlanes);
           await rt.provider.createNode(
             {
               cluster: spec.name,
@@ -147,6 +157,7 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
               runMode,
               cgroupVersion: rt.info.cgroupVersion,
               dockerPort,
+              apiPort,
               mountKernelModules: shouldMountKernelModules(rt.info.os),
             },
             files,
@@ -184,6 +195,8 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
 export async function deleteCluster(rt: ClusterRuntime, name: string): Promise<void> {
   await rt.provider.deleteCluster(name);
   await removeClusterState(name);
+  // Whatever the engine: a kubeconfig entry of a cluster by this name is stale now.
+  await uninstallKubeconfig(name);
 }
 
 /**

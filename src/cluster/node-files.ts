@@ -6,7 +6,8 @@ import { UserError } from '../common/errors.js';
 import type { NodeFile } from '../docker/provider.js';
 import type { CertificateAuthority, KeyPairPem } from './pki.js';
 import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from './pki.js';
-import type { ClusterSpec, NodeSpec } from './spec.js';
+import type { ClusterSpec, Engine } from './spec.js';
+import { kubeDockerdArgs, kubeNodeCertificates, kubeNodeConfig, type ControlPlaneAddress, type KubeNodePlacement } from '../engines/kube/node-setup.js';
 import { nodeContainerName } from './names.js';
 
 /** The cluster's CA and the client certificate the host uses for the TLS Docker endpoints. */
@@ -31,42 +32,65 @@ export async function createClusterPki(cluster: string): Promise<ClusterPki> {
   return { ca, client };
 }
 
-/** The bundled node code (built by `npm run build`), read once per command. */
-export async function readNodeBundle(): Promise<Buffer> {
-  const file = path.join(nodeBundleDir(), 'supervisor.js');
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new UserError(`the node code is not built (${file} is missing)`, {
-      hint: 'run `npm run build` (or `npm install`) in the clusterlab folder',
-      cause: err,
-    });
-  }
+/** The bundled node code (built by `npm run build`), one file per role, by role. */
+export type NodeBundles = Map<string, Buffer>;
+
+/** The roles each engine's nodes run: the supervisor always, the control plane and agent on kube. */
+export function bundleRoles(engine: Engine): string[] {
+  return engine === 'kube' ? ['supervisor', 'controlplane', 'agent'] : ['supervisor'];
 }
 
-export function nodeConfig(spec: ClusterSpec, node: NodeSpec, ip: string): NodeConfig {
+/** Reads the node code an engine needs, once per command. */
+export async function readNodeBundles(engine: Engine): Promise<NodeBundles> {
+  const bundles: NodeBundles = new Map();
+  for (const role of bundleRoles(engine)) {
+    const file = path.join(nodeBundleDir(), `${role}.js`);
+    try {
+      bundles.set(role, await readFile(file));
+    } catch (err) {
+      throw new UserError(`the node code is not built (${file} is missing)`, {
+        hint: 'run `npm run build` (or `npm install`) in the clusterlab folder',
+        cause: err,
+      });
+    }
+  }
+  return bundles;
+}
+
+export function nodeConfig(spec: ClusterSpec, placement: KubeNodePlacement, controlPlanes: ControlPlaneAddress[]): NodeConfig {
+  const { node, ip } = placement;
   const pki = (name: string) => `${NODE_PKI_DIR}/${name}`;
+  const kube = spec.engine === 'kube' ? kubeNodeConfig(spec, placement, controlPlanes) : undefined;
   return {
     cluster: spec.name,
     node: node.name,
     role: node.role,
     engine: spec.engine,
     ip,
-    dockerd:
-      node.role === 'manager'
-        ? { tls: { caFile: pki(PKI_FILES.ca), certFile: pki(PKI_FILES.dockerd), keyFile: pki(PKI_FILES.dockerdKey) } }
-        : {},
+    dockerd: {
+      ...(node.role === 'manager' ? { tls: { caFile: pki(PKI_FILES.ca), certFile: pki(PKI_FILES.dockerd), keyFile: pki(PKI_FILES.dockerdKey) } } : {}),
+      ...(kube ? { extraArgs: kubeDockerdArgs(kube.podCidr) } : {}),
+    },
+    ...(kube ? { kube } : {}),
   };
 }
 
 /** Everything a node needs in place before its first start. */
-export async function nodeFiles(spec: ClusterSpec, node: NodeSpec, ip: string, pki: ClusterPki, supervisor: Buffer): Promise<NodeFile[]> {
+export async function nodeFiles(
+  spec: ClusterSpec,
+  placement: KubeNodePlacement,
+  pki: ClusterPki,
+  bundles: NodeBundles,
+  controlPlanes: ControlPlaneAddress[],
+): Promise<NodeFile[]> {
+  const { node, ip } = placement;
   const pkiPath = (name: string) => `${NODE_PKI_DIR}/${name}`;
   const files: NodeFile[] = [
-    { path: NODE_CONFIG_PATH, content: JSON.stringify(nodeConfig(spec, node, ip), null, 2) + '\n' },
-    { path: `${NODE_CODE_DIR}/supervisor.js`, content: supervisor },
+    { path: NODE_CONFIG_PATH, content: JSON.stringify(nodeConfig(spec, placement, controlPlanes), null, 2) + '\n' },
+    ...[...bundles].map(([role, code]) => ({ path: `${NODE_CODE_DIR}/${role}.js`, content: code })),
     { path: pkiPath(PKI_FILES.ca), content: pki.ca.certPem },
   ];
+  if (spec.engine === 'kube') files.push(...(await kubeNodeCertificates(spec, placement, pki.ca)));
   if (node.role === 'manager') {
     const server = await issueServerCertificate(pki.ca, {
       commonName: node.name,

@@ -6,7 +6,7 @@ import { engineFor } from '../engines/index.js';
 import { gatewayAddress, nextNodeAddress } from './addresses.js';
 import { engineContext, ignoreNotModified, NODE_READY_TIMEOUT_MS, ORCHESTRATOR_READY_TIMEOUT_MS, startNodes } from './lifecycle.js';
 import { clusterNetworkName, dns1123LabelProblem } from './names.js';
-import { nodeFiles, PKI_FILES, readNodeBundle, type ClusterPki } from './node-files.js';
+import { nodeFiles, PKI_FILES, readNodeBundles, type ClusterPki } from './node-files.js';
 import { findFreePort } from './ports.js';
 import type { Reporter } from './reporter.js';
 import type { ClusterRuntime } from './runtime.js';
@@ -139,13 +139,19 @@ export async function addNode(rt: ClusterRuntime, clusterName: string, options: 
   const problem = dns1123LabelProblem(name);
   if (problem) throw new UserError(`invalid node name "${name}": ${problem}`, { exitCode: 2 });
   if (nodes.some((n) => n.name === name)) throw new UserError(`node ${name} already exists in cluster ${clusterName}`);
+  if (cluster.engine === 'kube' && options.role === 'manager') {
+    // A new control plane would have to join the running etcd cluster as a member first.
+    throw new UserError('adding a control plane to a running kube cluster is not supported', {
+      hint: `add a worker (clusterlab node add --name ${clusterName}), or create the cluster with --control-planes 3`,
+    });
+  }
   const spec = currentSpec(cluster, nodes);
   const nodeSpec: NodeSpec = { name, role: options.role, labels: {}, ports: [] };
   const { reporter, signal } = options;
 
-  const [pki, supervisor, { ref: image }] = await Promise.all([
+  const [pki, bundles, { ref: image }] = await Promise.all([
     readClusterPki(rt, nodes),
-    readNodeBundle(),
+    readNodeBundles(cluster.engine),
     ensureNodeImage(rt.docker, { signal }),
   ]);
   const ip = nextNodeAddress(cluster.subnet, [gatewayAddress(cluster.subnet), ...nodes.map((n) => n.ip)]);
@@ -170,7 +176,13 @@ export async function addNode(rt: ClusterRuntime, clusterName: string, options: 
           dockerPort,
           mountKernelModules: shouldMountKernelModules(rt.info.os),
         },
-        await nodeFiles(spec, nodeSpec, ip, pki, supervisor),
+        await nodeFiles(
+          spec,
+          { node: nodeSpec, index, ip },
+          pki,
+          bundles,
+          nodes.filter((n) => n.role === 'manager').map((n) => ({ name: n.name, ip: n.ip })),
+        ),
       );
     });
     const record = (await rt.provider.listNodes(clusterName)).find((n) => n.name === name)!;

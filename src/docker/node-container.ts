@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Engine, NodeSpec } from '../cluster/spec.js';
 import { LABELS } from '../cluster/labels.js';
 import { clusterNetworkName, nodeContainerName, nodeVolumeName } from '../cluster/names.js';
-import { NODE_DOCKER_TLS_PORT } from '../common/node-config.js';
+import { KUBE_API_PORT, NODE_DOCKER_TLS_PORT } from '../common/node-config.js';
 
 /**
  * How node containers get the powers a Docker engine inside them needs.
@@ -26,6 +26,8 @@ export interface NodeContainerInput {
   cgroupVersion: string;
   /** Host port (on 127.0.0.1) for the node's TLS Docker endpoint; managers only. */
   dockerPort?: number;
+  /** Host port (on 127.0.0.1) for the node's Kubernetes API server; kube control planes only. */
+  apiPort?: number;
   /** Mount the host's kernel modules read-only, so dockerd can load ip_vs / vxlan. */
   mountKernelModules: boolean;
 }
@@ -65,6 +67,12 @@ export function nodeContainerCreateOptions(input: NodeContainerInput): Docker.Co
     exposed[key] = {};
     bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(input.dockerPort) }];
     labels[LABELS.dockerPort] = String(input.dockerPort);
+  }
+  if (input.apiPort !== undefined) {
+    const key = portKey(KUBE_API_PORT, 'tcp');
+    exposed[key] = {};
+    bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(input.apiPort) }];
+    labels[LABELS.apiPort] = String(input.apiPort);
   }
 
   const binds: string[] = [];

@@ -38,6 +38,8 @@ export interface NodeRecord {
   status: string;
   image: string;
   dockerPort: number | undefined;
+  /** Host port of the node's Kubernetes API server (kube control planes). */
+  apiPort: number | undefined;
   /** Attached to the cluster network (false after `node disconnect`). */
   connected: boolean;
 }
@@ -106,6 +108,7 @@ export class DockerProvider {
       .map((c): NodeRecord => {
         const labels = c.Labels;
         const port = labels[LABELS.dockerPort];
+        const apiPort = labels[LABELS.apiPort];
         return {
           cluster,
           name: labels[LABELS.node]!,
@@ -118,6 +121,7 @@ export class DockerProvider {
           status: c.Status,
           image: c.Image,
           dockerPort: port ? Number.parseInt(port, 10) : undefined,
+          apiPort: apiPort ? Number.parseInt(apiPort, 10) : undefined,
           connected: Boolean(c.NetworkSettings?.Networks?.[network]),
         };
       })

@@ -86,6 +86,13 @@ describe('nodeContainerCreateOptions', () => {
     expect(o.Labels?.[LABELS.dockerPort]).toBe('41234');
   });
 
+  it("publishes a kube control plane's API server on 127.0.0.1 and records the port in a label", () => {
+    const o = nodeContainerCreateOptions({ ...base, engine: 'kube', apiPort: 40123 });
+    expect(o.HostConfig?.PortBindings?.['6443/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '40123' }]);
+    expect(o.ExposedPorts).toHaveProperty('6443/tcp');
+    expect(o.Labels?.[LABELS.apiPort]).toBe('40123');
+  });
+
   it('sets no limits when the spec has none', () => {
     const o = nodeContainerCreateOptions(base);
     expect(o.HostConfig?.Memory).toBeUndefined();

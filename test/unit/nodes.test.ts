@@ -6,7 +6,7 @@ import { demuxBuffer } from '../../src/cluster/export-logs.js';
 import type { ClusterRecord, NodeRecord } from '../../src/docker/provider.js';
 
 function node(name: string, role: 'manager' | 'worker', state: NodeRecord['state'] = 'running'): NodeRecord {
-  return { cluster: 'lab', name, role, index: 0, ip: '', containerId: name, containerName: `lab-${name}`, state, status: '', image: '', dockerPort: undefined, connected: true };
+  return { cluster: 'lab', name, role, index: 0, ip: '', containerId: name, containerName: `lab-${name}`, state, status: '', image: '', dockerPort: undefined, apiPort: undefined, connected: true };
 }
 
 describe('node naming', () => {
