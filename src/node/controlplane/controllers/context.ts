@@ -1,0 +1,54 @@
+/**
+ * What every controller of the controller manager gets: the API client, one shared informer
+ * per resource path (so five controllers watching pods cost one watch and one cache), the
+ * stop signal and the log, and the node-lifecycle timings from the cluster config.
+ */
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import { type ApiClient, Informer } from '../../shared/api-client.js';
+
+export interface ControllerSettings {
+  /** A node whose agent has not renewed its Lease for this long turns Unknown (kube: 40 s). */
+  nodeMonitorGracePeriodSeconds: number;
+  /** tolerationSeconds of the not-ready/unreachable tolerations added to pods (kube: 300 s). */
+  defaultTolerationSeconds: number;
+}
+
+export const DEFAULT_CONTROLLER_SETTINGS: ControllerSettings = {
+  nodeMonitorGracePeriodSeconds: 40,
+  defaultTolerationSeconds: 300,
+};
+
+export class ControllerContext {
+  private readonly informers = new Map<string, Informer<{ metadata?: ObjectMeta }>>();
+
+  constructor(
+    readonly client: ApiClient,
+    readonly signal: AbortSignal,
+    readonly log: (line: string) => void,
+    readonly settings: ControllerSettings = DEFAULT_CONTROLLER_SETTINGS,
+  ) {
+    signal.addEventListener('abort', () => {
+      for (const informer of this.informers.values()) informer.stop();
+    });
+  }
+
+  /**
+   * The shared informer of a collection path such as '/api/v1/pods' or
+   * '/apis/apps/v1/replicasets' (all namespaces). Register handlers before calling
+   * `startInformers`; handlers added later still see every later change.
+   */
+  informer<T extends { metadata?: ObjectMeta }>(apiPath: string): Informer<T> {
+    let informer = this.informers.get(apiPath);
+    if (!informer) {
+      informer = new Informer<{ metadata?: ObjectMeta }>(this.client, apiPath, { log: this.log });
+      this.informers.set(apiPath, informer);
+    }
+    // One cache per path, shared by every controller that asks for it with its own T.
+    return informer as unknown as Informer<T>;
+  }
+
+  /** Starts every informer asked for so far; resolves once each has its first list. */
+  async startInformers(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((informer) => informer.start()));
+  }
+}
