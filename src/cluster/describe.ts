@@ -18,6 +18,8 @@ export interface NodeStatus {
   orchestrator: { state: string; availability: string; managerStatus: string } | null;
   /** 127.0.0.1 port of the node's TLS Docker endpoint (managers). */
   dockerPort?: number;
+  /** 127.0.0.1 port of the node's Kubernetes API server (kube control planes). */
+  apiPort?: number;
 }
 
 export interface ClusterStatus {
@@ -60,6 +62,7 @@ export async function describeCluster(rt: ClusterRuntime, name: string): Promise
       container: n.containerName,
       orchestrator: states.get(n.name) ?? null,
       ...(n.dockerPort !== undefined ? { dockerPort: n.dockerPort } : {}),
+      ...(n.apiPort !== undefined ? { apiPort: n.apiPort } : {}),
     })),
     facts,
   };

@@ -79,6 +79,9 @@ export interface KubeNodeConfig {
   serviceCidr: string;
   /** The reported server version (kubectl on the machine picks its binary from it): "1.33.0". */
   version: string;
+  /** Node lifecycle timings (kube: 40 s and 300 s); labs shorten them. */
+  nodeMonitorGracePeriodSeconds?: number;
+  defaultTolerationSeconds?: number;
 }
 
 export interface NodeConfig {

@@ -4,7 +4,7 @@
 // a CLUSTERLAB_HOME of their own (the user's ~/.clusterlab is never touched).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ declare module 'vitest' {
     clusterlabHome: string;
     /** The node image ref `clusterlab image build` printed. */
     nodeImage: string;
+    /** Debian's kubectl 1.20, the oldest the kube engine must serve. */
+    kubectlOld: string;
   }
 }
 
@@ -76,6 +78,31 @@ async function ensureTestImage(docker: Dockerode, env: NodeJS.ProcessEnv): Promi
   }
 }
 
+/**
+ * Debian's kubectl 1.20 (package kubernetes-client), unpacked beside the other test caches:
+ * installing the package would replace the machine's /usr/bin/kubectl.
+ */
+async function ensureOldKubectl(env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = path.join(os.homedir(), '.cache', 'clusterlab-e2e', 'kubectl-1.20');
+  const binary = path.join(dir, 'usr', 'bin', 'kubectl');
+  if (existsSync(binary)) return binary;
+  const work = await mkdtemp(path.join(os.tmpdir(), 'clusterlab-e2e-kubectl-'));
+  try {
+    const download = await execa('apt-get', ['download', 'kubernetes-client'], { cwd: work, env, reject: false });
+    const deb = (await readdir(work)).find((f) => f.startsWith('kubernetes-client_') && f.endsWith('.deb'));
+    if (download.exitCode !== 0 || !deb) {
+      throw new Error(`e2e tests need Debian's kubectl 1.20 and \`apt-get download kubernetes-client\` failed (exit ${download.exitCode}): ${download.stderr}`);
+    }
+    await mkdir(dir, { recursive: true });
+    await execa('dpkg', ['-x', path.join(work, deb), dir], { env });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const version = await execa(binary, ['version', '--client', '--short'], { env, reject: false });
+  console.log(`e2e: old kubectl ${binary}: ${version.stdout.trim()}`);
+  return binary;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const docker = new Dockerode(); // honours DOCKER_HOST like the docker CLI
   const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
@@ -110,9 +137,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`e2e: node image ${nodeImage} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
   await ensureTestImage(docker, env);
+  const kubectlOld = await ensureOldKubectl(env);
 
   project.provide('clusterlabHome', home);
   project.provide('nodeImage', nodeImage);
+  project.provide('kubectlOld', kubectlOld);
   return async () => {
     await rm(home, { recursive: true, force: true });
   };

@@ -21,6 +21,8 @@ export const CLUSTER_LABEL = 'dev.clusterlab.cluster';
 
 /** CLUSTERLAB_HOME of this run (global-setup provides it; a fresh one when run without it). */
 export const HOME: string = inject('clusterlabHome') ?? mkdtempSync(path.join(os.tmpdir(), 'clusterlab-e2e-home-'));
+/** The kubeconfig every CLI and kubectl run of the e2e tests uses. */
+export const KUBECONFIG_FILE = path.join(HOME, 'kubeconfig');
 
 export interface RunResult {
   command: string;
@@ -46,7 +48,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (key.startsWith('DOCKER_') || key === 'CLUSTERLAB_ACTIVE_CLUSTER' || key === 'CLUSTERLAB_CLUSTER' || key === 'CLUSTERLAB_DOCKER_HOST') delete env[key];
   }
   // Plain progress lines, as on CI, whatever the terminal of the test run.
-  return { ...env, CLUSTERLAB_HOME: HOME, CI: 'true', NO_COLOR: '1', ...extra };
+  // KUBECONFIG too: kube clusters merge their context there, never into the user's ~/.kube/config.
+  return { ...env, CLUSTERLAB_HOME: HOME, KUBECONFIG: KUBECONFIG_FILE, CI: 'true', NO_COLOR: '1', ...extra };
 }
 
 function describeCommand(file: string, args: string[]): string {

@@ -118,7 +118,7 @@ describe('kubeconfig', () => {
 describe('node readiness as kubectl words it', () => {
   it('reads the Ready condition, cordon and role', () => {
     const node = (status?: string, unschedulable?: boolean, cp?: boolean) => ({
-      metadata: { name: 'n', labels: cp ? { 'node-role.kubernetes.io/control-plane': '' } : {} },
+      metadata: { name: 'n', labels: (cp ? { 'node-role.kubernetes.io/control-plane': '' } : {}) as Record<string, string> },
       spec: { unschedulable },
       status: { conditions: status ? [{ type: 'Ready', status }] : [] },
     });

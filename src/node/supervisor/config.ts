@@ -34,6 +34,16 @@ export function parseNodeConfig(text: string): NodeConfig {
       problems.push('dockerd.extraArgs: must be a list of strings');
     }
   }
+  if (obj.engine === 'kube') {
+    const kube = obj.kube as Record<string, unknown> | undefined;
+    if (typeof kube !== 'object' || kube === null) problems.push('kube: must be an object on kube nodes');
+    else {
+      if (typeof kube.controlPlane !== 'boolean') problems.push('kube.controlPlane: must be true or false');
+      if (!Array.isArray(kube.apiServers) || kube.apiServers.length === 0) problems.push('kube.apiServers: must be a non-empty list');
+      if (kube.controlPlane === true && typeof kube.etcd !== 'object') problems.push('kube.etcd: required on control planes');
+      for (const key of ['podCidr', 'serviceCidr', 'version']) if (typeof kube[key] !== 'string') problems.push(`kube.${key}: must be a string`);
+    }
+  }
   if (problems.length > 0) throw new Error(`invalid node config: ${problems.join('; ')}`);
   return value as NodeConfig;
 }

@@ -1,8 +1,8 @@
 /**
  * The node supervisor: PID 1's only child (under tini) in every node container.
  *
- * Reads the NodeConfig the host copied in, starts the node's daemons (for now dockerd; etcd,
- * the API server and the agent join as more DaemonSpecs), logs each daemon to
+ * Reads the NodeConfig the host copied in, starts the node's daemons (dockerd; on kube nodes
+ * also etcd, the API server, the scheduler and the agent: see kube.ts), logs each daemon to
  * NODE_LOG_DIR/<daemon>.log, prints SupervisorEvent JSON lines on stdout (the container log
  * the host watches), restarts daemons that exit, and on SIGTERM/SIGINT stops them all and
  * exits 0.
@@ -14,6 +14,7 @@ import { NODE_CONFIG_PATH, NODE_LOG_DIR, type NodeConfig } from '../../common/no
 import { parseNodeConfig } from './config.js';
 import { detectCgroupParent, dockerdDaemon } from './dockerd.js';
 import { jsonLinesEmitter, type Emit } from './events.js';
+import { kubeDaemons } from './kube.js';
 import { CGROUP_ROOT, delegateCgroupV2 } from './node-setup.js';
 import { Supervisor } from './supervisor.js';
 
@@ -38,10 +39,9 @@ async function main(emit: Emit, stopRequested: Promise<NodeJS.Signals>): Promise
   emit({ event: 'info', message: `node ${config.node} (${config.role}) of cluster ${config.cluster}; ${plan.reason}` });
   if (plan.v2Delegate !== undefined) emit({ event: 'info', message: await delegateCgroupV2(plan.v2Delegate) });
 
-  const supervisor = new Supervisor(
-    [dockerdDaemon(config, plan.parent, (message) => emit({ event: 'info', daemon: 'dockerd', message }))],
-    { emit, logDir },
-  );
+  const daemons = [dockerdDaemon(config, plan.parent, (message) => emit({ event: 'info', daemon: 'dockerd', message }))];
+  if (config.engine === 'kube') daemons.push(...kubeDaemons(config));
+  const supervisor = new Supervisor(daemons, { emit, logDir });
   supervisor.start();
   const signal = await stopRequested;
   emit({ event: 'stopping', message: `${signal} received` });

@@ -1,7 +1,8 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /**
- * Readiness probe: an HTTP GET over a unix socket (or TCP) that answers 200 and, when
+ * Readiness probe: an HTTP(S) GET over a unix socket (or TCP) that answers 200 and, when
  * `expectBody` is given, exactly that body (dockerd's /_ping says "OK"). Never throws.
  */
 export function httpProbe(opts: {
@@ -11,13 +12,17 @@ export function httpProbe(opts: {
   path: string;
   expectBody?: string;
   timeoutMs?: number;
+  /** HTTPS with this CA and client certificate (PEM text). */
+  tls?: { ca: string; cert: string; key: string };
 }): (signal: AbortSignal) => Promise<boolean> {
   return (signal) =>
     new Promise<boolean>((resolve) => {
       if (signal.aborted) return resolve(false);
-      const req = http.get(
+      const get = opts.tls ? https.get : http.get;
+      const req = get(
         {
           ...(opts.socketPath !== undefined ? { socketPath: opts.socketPath } : { host: opts.host, port: opts.port }),
+          ...(opts.tls ? { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key } : {}),
           path: opts.path,
           timeout: opts.timeoutMs ?? 2_000,
           signal,
