@@ -8,6 +8,9 @@
  * name: lab                              # optional DNS-1123 label, at most 40 characters
  *                                        #   (it prefixes container names); default "lab"
  * engine: swarm                          # swarm | kube; default swarm
+ * kube:                                  # optional, engine kube only: node-failure timings
+ *   nodeMonitorGracePeriodSeconds: 10    #   default 40 (Kubernetes'), 1..3600
+ *   defaultTolerationSeconds: 20         #   default 300 (Kubernetes'), 0..86400
  * nodes:                                 # optional; default 1 manager ("leader") + 2 workers
  *   - name: leader                       # optional DNS-1123 label, unique; default from the role:
  *                                        #   leader, manager2, manager3…, worker1, worker2…
@@ -41,6 +44,7 @@ import { dns1123LabelProblem } from './names.js';
 import { CPU_PATTERN, CPU_STRING_RE, QUANTITY_PATTERN, parseCpus, parseQuantityBytes } from './quantity.js';
 import {
   DEFAULT_CLUSTER_NAME,
+  KUBE_DEFAULT_SETTINGS,
   DEFAULT_MANAGER_COUNT,
   DEFAULT_NODE_COUNT,
   defaultNodeName,
@@ -287,11 +291,28 @@ const nodeSchema = z.strictObject({
     .meta({ description: "Host ports published to the node, like kind's extraPortMappings." }),
 });
 
+function secondsSchema(min: number, max: number) {
+  const rangeError = (iss: { input?: unknown }) => `must be whole seconds from ${min} to ${max}, got ${describeValue(iss.input)}`;
+  return z.int({ error: rangeError }).min(min, { error: rangeError }).max(max, { error: rangeError });
+}
+
+const kubeSettingsSchema = z
+  .strictObject({
+    nodeMonitorGracePeriodSeconds: secondsSchema(1, 3600).optional().meta({
+      description: `Seconds without a heartbeat before a node turns NotReady (Kubernetes: ${KUBE_DEFAULT_SETTINGS.nodeMonitorGracePeriodSeconds}).`,
+    }),
+    defaultTolerationSeconds: secondsSchema(0, 86_400).optional().meta({
+      description: `Seconds pods stay on a NotReady node before they are evicted (Kubernetes: ${KUBE_DEFAULT_SETTINGS.defaultTolerationSeconds}).`,
+    }),
+  })
+  .meta({ description: 'engine kube only: node-failure timings, shortened for labs.' });
+
 const configSchema = z.strictObject({
   apiVersion: apiVersionSchema,
   kind: kindSchema,
   name: clusterNameSchema.default(DEFAULT_CLUSTER_NAME),
   engine: engineSchema.default('swarm'),
+  kube: kubeSettingsSchema.optional(),
   nodes: z.array(nodeSchema).optional().meta({
     description:
       `Default: ${DEFAULT_MANAGER_COUNT} manager and ${DEFAULT_NODE_COUNT - DEFAULT_MANAGER_COUNT} workers. ` +
@@ -348,6 +369,9 @@ const FIELD_HINTS: Record<string, string> = {
   name: NAME_HINT,
   engine: 'swarm (Docker Swarm) or kube (the bundled Kubernetes-API control plane)',
   nodes: 'a list of nodes, each like "- role: worker"; leave it out for 1 manager and 2 workers',
+  kube: 'a mapping like {nodeMonitorGracePeriodSeconds: 10, defaultTolerationSeconds: 20}, with engine: kube',
+  'kube.nodeMonitorGracePeriodSeconds': 'whole seconds from 1 to 3600, like 10',
+  'kube.defaultTolerationSeconds': 'whole seconds from 0 to 86400, like 20',
   'nodes[]': 'each node is a mapping with at least a role, like "- role: worker"',
   'nodes[].name': NAME_HINT,
   'nodes[].role': 'manager or worker',
@@ -482,9 +506,17 @@ function problemsFromIssue(issue: z.core.$ZodIssue, basePath: readonly Segment[]
 // the field problems, all at once).
 
 function crossFieldProblems(raw: Record<string, unknown>): LocatedProblem[] {
-  const nodes = raw['nodes'];
-  if (!Array.isArray(nodes)) return [];
   const problems: LocatedProblem[] = [];
+  if (raw['kube'] !== undefined && raw['engine'] !== 'kube') {
+    problems.push({
+      path: 'kube',
+      segments: ['kube'],
+      message: `applies to the kube engine only, and this cluster's engine is ${typeof raw['engine'] === 'string' ? raw['engine'] : 'swarm'}`,
+      hint: 'add "engine: kube", or remove the kube section',
+    });
+  }
+  const nodes = raw['nodes'];
+  if (!Array.isArray(nodes)) return problems;
   const fields = nodes.map((n) =>
     n !== null && typeof n === 'object' && !Array.isArray(n) ? (n as Record<string, unknown>) : undefined,
   );
@@ -719,6 +751,12 @@ export function parseClusterConfig(text: string, source: string): ClusterSpec {
 
 /** The validated config with defaults applied. */
 function toClusterSpec(config: ParsedConfig): ClusterSpec {
+  const spec = nodesOf(config);
+  if (config.kube) spec.kube = { ...KUBE_DEFAULT_SETTINGS, ...config.kube };
+  return spec;
+}
+
+function nodesOf(config: ParsedConfig): ClusterSpec {
   if (!config.nodes) return specFromFlags(config.name, config.engine, DEFAULT_NODE_COUNT, DEFAULT_MANAGER_COUNT);
   const ordinals: Record<NodeRole, number> = { manager: 0, worker: 0 };
   const nodes = config.nodes.map((node: ParsedNode): NodeSpec => {

@@ -34,6 +34,23 @@ export interface ClusterSpec {
   name: string;
   engine: Engine;
   nodes: NodeSpec[];
+  /** kube only: node-failure timings; Kubernetes' own defaults when absent. */
+  kube?: KubeSettings;
+}
+
+/** The node-failure timings a lab may shorten (kube-controller-manager and kube-apiserver flags). */
+export interface KubeSettings {
+  /** --node-monitor-grace-period: a node silent this long turns NotReady/Unknown. */
+  nodeMonitorGracePeriodSeconds: number;
+  /** --default-{not-ready,unreachable}-toleration-seconds: pods leave a failed node after this. */
+  defaultTolerationSeconds: number;
+}
+
+export const KUBE_DEFAULT_SETTINGS: KubeSettings = { nodeMonitorGracePeriodSeconds: 40, defaultTolerationSeconds: 300 };
+
+/** The timings in force for a spec. */
+export function kubeSettings(spec: ClusterSpec): KubeSettings {
+  return { ...KUBE_DEFAULT_SETTINGS, ...spec.kube };
 }
 
 export const DEFAULT_CLUSTER_NAME = 'lab';

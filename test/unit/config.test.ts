@@ -57,6 +57,16 @@ const EXPECTED_SPECS: Record<string, ClusterSpec> = {
       { name: 'worker1', role: 'worker', labels: {}, ports: [] },
     ],
   },
+  'valid-kube-lab-timings.yaml': {
+    name: 'lab',
+    engine: 'kube',
+    nodes: [
+      { name: 'leader', role: 'manager', labels: {}, ports: [] },
+      { name: 'worker1', role: 'worker', labels: {}, ports: [] },
+      { name: 'worker2', role: 'worker', labels: {}, ports: [] },
+    ],
+    kube: { nodeMonitorGracePeriodSeconds: 10, defaultTolerationSeconds: 300 },
+  },
   'valid-three-managers.yaml': {
     name: 'lab',
     engine: 'swarm',

@@ -134,6 +134,12 @@ describe('Pod defaults', () => {
     expect((tolerateAll.spec as { tolerations: unknown[] }).tolerations).toEqual([{ operator: 'Exists' }]);
   });
 
+  it('uses the toleration length the cluster is configured with (labs shorten it)', () => {
+    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+    applyDefaults('Pod', pod, { defaultTolerationSeconds: 20 });
+    expect((pod.spec as { tolerations: { tolerationSeconds: number }[] }).tolerations.map((t) => t.tolerationSeconds)).toEqual([20, 20]);
+  });
+
   it('resolves the built-in priority classes only', () => {
     const critical = defaulted('Pod', { spec: { priorityClassName: 'system-node-critical', containers: [{ name: 'c', image: 'i' }] } });
     expect((critical.spec as { priority: number }).priority).toBe(2000001000);

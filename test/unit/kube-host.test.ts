@@ -39,6 +39,11 @@ describe('kube node config', () => {
     expect(cfg.apiServers).toEqual(['https://172.30.0.2:6443']);
     expect(cfg.nodeLabels).toEqual({ disk: 'ssd' });
     expect(cfg.nodeTaints).toEqual([]);
+    // Kubernetes' own node-failure timings unless the config shortens them.
+    expect([cfg.nodeMonitorGracePeriodSeconds, cfg.defaultTolerationSeconds]).toEqual([40, 300]);
+    const lab = { ...spec, kube: { nodeMonitorGracePeriodSeconds: 10, defaultTolerationSeconds: 20 } };
+    const labCfg = kubeNodeConfig(lab, { node: worker, index: 2, ip: '172.30.0.4' }, controlPlanes3.slice(0, 1));
+    expect([labCfg.nodeMonitorGracePeriodSeconds, labCfg.defaultTolerationSeconds]).toEqual([10, 20]);
   });
 
   it('leaves a cluster without workers untainted, as kubeadm/kind do for one node', () => {

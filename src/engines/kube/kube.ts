@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { UserError } from '../../common/errors.js';
 import { contextName } from '../../cluster/names.js';
+import { kubeSettings, type KubeSettings } from '../../cluster/spec.js';
+import { NODE_CONFIG_PATH, type NodeConfig } from '../../common/node-config.js';
+import { execOrThrow } from '../../docker/exec.js';
 import type { NodeRecord } from '../../docker/provider.js';
 import type { BootstrapResult, ClusterEngine, EngineContext, OrchestratorNodeState } from '../engine.js';
 import { apiNodes, kubeGet, kubeRequest, KubeRequestError, readKubeAccess, type KubeAccess } from './host-api.js';
@@ -123,6 +126,33 @@ export const kubeEngine: ClusterEngine = {
 
   async describe(ctx): Promise<Record<string, string>> {
     const [node] = apiNodes(ctx.nodes);
-    return node ? { apiServer: `https://127.0.0.1:${node.apiPort}`, kubeContext: contextName(ctx.spec.name) } : {};
+    if (!node) return {};
+    const timings = await timingsInForce(ctx, node);
+    return {
+      apiServer: `https://127.0.0.1:${node.apiPort}`,
+      kubeContext: contextName(ctx.spec.name),
+      // The node-failure timings in force: how long until a silent node is NotReady, and
+      // until its pods are evicted and replaced elsewhere.
+      nodeMonitorGracePeriod: `${timings.nodeMonitorGracePeriodSeconds}s`,
+      podEvictionAfter: `${timings.defaultTolerationSeconds}s`,
+    };
   },
 };
+
+/**
+ * The node-failure timings the control plane runs with, read from its node config (the
+ * record that counts even when ~/.clusterlab is gone); the spec's when that cannot be read.
+ */
+async function timingsInForce(ctx: EngineContext, node: NodeRecord): Promise<KubeSettings> {
+  const fallback = kubeSettings(ctx.spec);
+  try {
+    const result = await execOrThrow(ctx.docker, node.containerId, ['cat', NODE_CONFIG_PATH], { timeoutMs: 10_000, signal: ctx.signal }, `node ${node.name}`);
+    const kube = (JSON.parse(result.stdout) as NodeConfig).kube;
+    return {
+      nodeMonitorGracePeriodSeconds: kube?.nodeMonitorGracePeriodSeconds ?? fallback.nodeMonitorGracePeriodSeconds,
+      defaultTolerationSeconds: kube?.defaultTolerationSeconds ?? fallback.defaultTolerationSeconds,
+    };
+  } catch {
+    return fallback;
+  }
+}

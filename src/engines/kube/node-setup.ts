@@ -6,7 +6,7 @@ import { KUBE_API_PORT, KUBE_PKI_FILES, NODE_PKI_DIR, type KubeNodeConfig, type 
 import type { NodeFile } from '../../docker/provider.js';
 import type { CertificateAuthority } from '../../cluster/pki.js';
 import { issueClientCertificate, issueServerCertificate } from '../../cluster/pki.js';
-import type { ClusterSpec, NodeSpec } from '../../cluster/spec.js';
+import { kubeSettings, type ClusterSpec, type NodeSpec } from '../../cluster/spec.js';
 import { nodeContainerName } from '../../cluster/names.js';
 
 /** The Kubernetes version the API server reports; /usr/bin/kubectl picks its binary by it. */
@@ -65,6 +65,7 @@ export function kubeNodeConfig(spec: ClusterSpec, placement: KubeNodePlacement, 
     podCidr: podCidrFor(placement.index),
     serviceCidr: SERVICE_CIDR,
     version: KUBE_VERSION,
+    ...kubeSettings(spec),
   };
 }
 

@@ -46,6 +46,7 @@ async function apiserver(config: NodeConfig, signal: AbortSignal): Promise<void>
     port: KUBE_API_PORT,
     serviceCidr: kube.serviceCidr,
     version: kube.version,
+    ...(kube.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: kube.defaultTolerationSeconds } : {}),
     log,
   });
   log(`API server serving on ${server.url}`);

@@ -12,16 +12,22 @@ import { canonicalQuantity } from './quantity.js';
 import type { KubeObject } from './strategy.js';
 
 const DEFAULT_FILE_MODE = 0o644;
-const DEFAULT_TOLERATION_SECONDS = 300;
+/** kube-apiserver's --default-{not-ready,unreachable}-toleration-seconds. */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+export interface DefaultsOptions {
+  /** tolerationSeconds of the not-ready/unreachable tolerations every pod gets (labs shorten it). */
+  defaultTolerationSeconds?: number;
+}
 const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 /** The built-in PriorityClasses every cluster has. */
 const SYSTEM_PRIORITIES: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
-export function applyDefaults(kind: string, obj: KubeObject): void {
+export function applyDefaults(kind: string, obj: KubeObject, opts: DefaultsOptions = {}): void {
   switch (kind) {
     case 'Pod':
-      defaultPod(obj);
+      defaultPod(obj, opts.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS);
       return;
     case 'Deployment':
       defaultDeployment(obj);
@@ -72,7 +78,7 @@ export function applyDefaults(kind: string, obj: KubeObject): void {
 // Pods and pod templates
 // ---------------------------------------------------------------------------------------------
 
-function defaultPod(pod: KubeObject): void {
+function defaultPod(pod: KubeObject, tolerationSeconds: number): void {
   const spec = specOf(pod);
   if (!spec) return;
   defaultPodSpec(spec);
@@ -101,7 +107,7 @@ function defaultPod(pod: KubeObject): void {
     else if (SYSTEM_PRIORITIES[priorityClass] !== undefined) spec.priority = SYSTEM_PRIORITIES[priorityClass];
   }
   setIfEmpty(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-  addDefaultTolerations(spec);
+  addDefaultTolerations(spec, tolerationSeconds);
 }
 
 /** SetDefaults_PodSpec and what it reaches: applies to Pods and pod templates alike. */
@@ -212,14 +218,14 @@ function copyLimitsToRequests(container: JsonObject): void {
   resources.requests = requests;
 }
 
-/** DefaultTolerationSeconds: pods ride out a node's short unavailability for five minutes. */
-function addDefaultTolerations(spec: JsonObject): void {
+/** DefaultTolerationSeconds: pods ride out a node's short unavailability (five minutes in kube). */
+function addDefaultTolerations(spec: JsonObject, tolerationSeconds: number): void {
   const tolerations = objectsOf(spec.tolerations);
   const tolerates = (taint: string) =>
     tolerations.some((t) => (stringOf(t.key) === taint || !stringOf(t.key)) && (stringOf(t.effect) === 'NoExecute' || !stringOf(t.effect)));
   const added: JsonObject[] = [];
   for (const taint of [NOT_READY_TAINT, UNREACHABLE_TAINT]) {
-    if (!tolerates(taint)) added.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+    if (!tolerates(taint)) added.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
   }
   if (added.length === 0) return;
   spec.tolerations = [...(Array.isArray(spec.tolerations) ? spec.tolerations : []), ...added];

@@ -16,7 +16,7 @@ import {
   type StoredValue,
 } from '../store/store.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, type DefaultsOptions } from './defaults.js';
 import { planDeletion, preconditionFailure, propagationOf, type DeleteOptions, type PropagationPolicy } from './deletion.js';
 import { deleteDependents, orphanDependents, runForegroundDeletion } from './gc.js';
 import { applyPatch, PatchError, type PatchType } from './patch.js';
@@ -64,6 +64,8 @@ export interface RegistryDeps {
   allocator: ServiceAllocator;
   log: (line: string) => void;
   now?: () => Date;
+  /** The not-ready/unreachable toleration pods get (kube: 300 s). */
+  defaultTolerationSeconds?: number;
 }
 
 /** An object as read, with the store revision it was read at. */
@@ -82,6 +84,7 @@ export class ObjectRegistry {
   private readonly allocator: ServiceAllocator;
   readonly log: (line: string) => void;
   private readonly now: () => Date;
+  private readonly defaultsOptions: DefaultsOptions;
   /** Called when a namespace is marked for deletion (the namespace finalizer starts). */
   onNamespaceTerminating: (name: string) => void = () => undefined;
 
@@ -90,6 +93,7 @@ export class ObjectRegistry {
     this.allocator = deps.allocator;
     this.log = deps.log;
     this.now = deps.now ?? (() => new Date());
+    this.defaultsOptions = deps.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: deps.defaultTolerationSeconds } : {};
   }
 
   // -------------------------------------------------------------------------------------------
@@ -176,7 +180,7 @@ export class ObjectRegistry {
     if (name === '') {
       throw invalid(res, '', [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     }
-    applyDefaults(res.kind, obj);
+    applyDefaults(res.kind, obj, this.defaultsOptions);
     prepareForCreate(res, obj, { uid: randomUUID(), now: this.now() });
     this.validate(res, obj);
     if (res.namespaced) await this.requireActiveNamespace(res, obj.metadata.namespace!, name);
@@ -264,7 +268,7 @@ export class ObjectRegistry {
       updated = prepareForStatusUpdate(next, old);
     } else {
       updated = prepareForUpdate(res, next, old);
-      applyDefaults(res.kind, updated);
+      applyDefaults(res.kind, updated, this.defaultsOptions);
     }
     updated.metadata.resourceVersion = old.metadata.resourceVersion;
     this.validate(res, updated, old);

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   log?: (line: string) => void;
   /** How often watches that allow bookmarks get one; 30 s unless told (tests shorten it). */
   bookmarkIntervalMs?: number;
+  /** --default-{not-ready,unreachable}-toleration-seconds (kube: 300). */
+  defaultTolerationSeconds?: number;
 }
 
 export interface User {
@@ -47,7 +49,12 @@ const OPENAPI_V2_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+proto
 export async function startApiServer(opts: ApiServerOptions): Promise<{ url: string; close(): Promise<void> }> {
   const log = opts.log ?? (() => undefined);
   const allocator = new ServiceAllocator(opts.store, opts.serviceCidr);
-  const registry = new ObjectRegistry({ store: opts.store, allocator, log });
+  const registry = new ObjectRegistry({
+    store: opts.store,
+    allocator,
+    log,
+    ...(opts.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: opts.defaultTolerationSeconds } : {}),
+  });
   const namespaces = new NamespaceLifecycle(registry, allocator);
   const handlers = new ResourceHandlers(registry, { store: opts.store, log, ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}) });
   let serverAddress = `${opts.host}:${opts.port}`;
