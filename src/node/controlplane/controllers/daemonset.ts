@@ -6,7 +6,7 @@
  */
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { isNotFound, objectKey, recordEvent } from '../../shared/api-client.js';
+import { objectKey, recordEvent } from '../../shared/api-client.js';
 import type { ControllerContext } from './context.js';
 import {
   daemonPodNodeName,
@@ -22,7 +22,7 @@ import { WorkQueue } from './work-queue.js';
 import { WriteExpectations } from './write-expectations.js';
 import { canonicalJson } from './hash.js';
 import { controllerRefOf } from './owner.js';
-import { podPath } from './workload-pods.js';
+import { writePods } from './pod-writes.js';
 
 const COMPONENT = 'daemonset-controller';
 /** A node whose daemon pod failed gets a new one after this delay, doubling per failure. */
@@ -83,29 +83,13 @@ export function setupDaemonSetController(ctx: ControllerContext): () => Promise<
       queue.addAfter(key, wait.untilMs - now);
       return false;
     });
-    const errors: string[] = [];
-    await Promise.all([
-      ...creates.map(async (nodeName) => {
-        try {
-          const created = await ctx.client.create<Pod>(`/api/v1/namespaces/${namespace}/pods`, newDaemonPod(ds, nodeName, hash));
-          expectations.expectCreate(key, objectKey(created));
-          void recordEvent(ctx.client, involved, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`, COMPONENT);
-        } catch (err) {
-          errors.push((err as Error).message);
-          void recordEvent(ctx.client, involved, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`, COMPONENT);
-        }
-      }),
-      ...actions.delete.map(async (pod) => {
-        expectations.expectDelete(key, objectKey(pod));
-        try {
-          await ctx.client.delete(podPath(pod), { preconditions: { uid: pod.metadata?.uid ?? '' } });
-          void recordEvent(ctx.client, involved, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name ?? ''}`, COMPONENT);
-        } catch (err) {
-          expectations.forget(key, objectKey(pod));
-          if (!isNotFound(err)) errors.push((err as Error).message);
-        }
-      }),
-    ]);
+    const errors = await writePods(ctx, expectations, {
+      key,
+      involved,
+      component: COMPONENT,
+      create: creates.map((nodeName) => newDaemonPod(ds, nodeName, hash)),
+      delete: actions.delete,
+    });
     if (errors.length > 0) throw new Error(errors.join('; '));
   };
 

@@ -13,7 +13,7 @@ import { DEFAULT_POD_FAILURE_BACKOFF, JOB_LABELS, planJob } from './job-plan.js'
 import { controllerRefOf, newControllerRef } from './owner.js';
 import { WorkQueue } from './work-queue.js';
 import { WriteExpectations } from './write-expectations.js';
-import { podPath } from './workload-pods.js';
+import { writePods } from './pod-writes.js';
 
 const COMPONENT = 'job-controller';
 
@@ -112,29 +112,13 @@ export function setupJobController(ctx: ControllerContext, opts: JobControllerOp
       return;
     }
 
-    const errors: string[] = [];
-    await Promise.all([
-      ...Array.from({ length: plan.createCount }, async () => {
-        try {
-          const created = await ctx.client.create<Pod>(`/api/v1/namespaces/${namespace}/pods`, newJobPod(job));
-          expectations.expectCreate(key, objectKey(created));
-          void recordEvent(ctx.client, involved, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`, COMPONENT);
-        } catch (err) {
-          errors.push((err as Error).message);
-          void recordEvent(ctx.client, involved, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`, COMPONENT);
-        }
-      }),
-      ...plan.deletePods.map(async (pod) => {
-        expectations.expectDelete(key, objectKey(pod));
-        try {
-          await ctx.client.delete(podPath(pod), { preconditions: { uid: pod.metadata?.uid ?? '' } });
-          void recordEvent(ctx.client, involved, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name ?? ''}`, COMPONENT);
-        } catch (err) {
-          expectations.forget(key, objectKey(pod));
-          if (!isNotFound(err)) errors.push((err as Error).message);
-        }
-      }),
-    ]);
+    const errors = await writePods(ctx, expectations, {
+      key,
+      involved,
+      component: COMPONENT,
+      create: Array.from({ length: plan.createCount }, () => newJobPod(job)),
+      delete: plan.deletePods,
+    });
 
     if (canonicalJson(plan.status) !== canonicalJson(job.status ?? {})) {
       // PUT with the resourceVersion read: a concurrent change makes this sync fail and retry.
