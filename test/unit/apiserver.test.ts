@@ -52,6 +52,13 @@ describe('health, version, discovery', () => {
     expect((await api('GET', '/apis/nope.example.com/v1')).status).toBe(404);
   });
 
+  it('says plainly that HorizontalPodAutoscalers are out of scope (kubectl autoscale)', async () => {
+    const r = await api('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' } });
+    expect(r.status).toBe(404);
+    expect(r.json).toMatchObject({ reason: 'NotFound', details: { group: 'autoscaling', kind: 'horizontalpodautoscalers' } });
+    expect((r.json as { message: string }).message).toMatch(/horizontalpodautoscalers\.autoscaling.*not part of clusterlab's control plane; scale by hand with kubectl scale/);
+  });
+
   it('starts with the initial namespaces, their default ServiceAccounts and the kubernetes Service', async () => {
     const list = await api('GET', '/api/v1/namespaces');
     expect(list.json.kind).toBe('NamespaceList');

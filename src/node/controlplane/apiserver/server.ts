@@ -18,7 +18,7 @@ import { NamespaceLifecycle } from './namespaces.js';
 import { ObjectRegistry } from './objects.js';
 import { parseResourcePath } from './request-info.js';
 import { ServiceAllocator } from './service-allocator.js';
-import { ApiStatusError, internalError, pathNotFound, unauthorized } from './status.js';
+import { ApiStatusError, internalError, notServed, pathNotFound, unauthorized } from './status.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -94,6 +94,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
       return;
     }
 
+    if (path.startsWith('/apis/autoscaling/')) {
+      // HorizontalPodAutoscalers are out of scope (no metrics pipeline): say so plainly.
+      throw notServed('autoscaling', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler is not part of clusterlab\'s control plane; scale by hand with kubectl scale');
+    }
     const info = parseResourcePath(path);
     if (info.type === 'groupVersion') {
       const list = req.method === 'GET' ? apiResourceList(info.group, info.version) : undefined;

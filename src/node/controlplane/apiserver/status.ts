@@ -48,6 +48,14 @@ export function pathNotFound(): ApiStatusError {
   return failure(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
+/**
+ * 404 for an API group kube has and this server deliberately does not serve, saying so
+ * (kubectl prints the message after "Error from server (NotFound):").
+ */
+export function notServed(group: string, resource: string, why: string): ApiStatusError {
+  return failure(404, 'NotFound', `the server could not find the requested resource (${resource}.${group}): ${why}`, { group, kind: resource });
+}
+
 export function alreadyExists(res: ResourceType, name: string): ApiStatusError {
   return failure(409, 'AlreadyExists', `${qualifiedResource(res)} "${name}" already exists`, resourceDetails(res, name));
 }
