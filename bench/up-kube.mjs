@@ -128,7 +128,7 @@ try {
   console.log(`  spread: ${perNode.join(', ')}`);
 
   const agentMiB = rssMiB(name, 'worker1', 'agent.js');
-  const controlPlaneMiB = rssMiB(name, 'leader', 'controlplane.js|etcd');
+  const controlPlaneMiB = rssMiB(name, 'leader', 'apiserver.js|scheduler.js|controller-manager.js|etcd');
   console.log(`agent resident memory (worker1, ${podCount / 2}± pods): ${agentMiB.toFixed(1)} MiB [goal ≤ 80 MiB]`);
   console.log(`control plane resident memory (API server + scheduler + controller manager + etcd): ${controlPlaneMiB.toFixed(1)} MiB [goal ≤ 250 MiB]`);
 

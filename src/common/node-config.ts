@@ -7,7 +7,7 @@
  */
 
 export const NODE_CONFIG_PATH = '/etc/clusterlab/node.json';
-/** Where the bundled node code is copied (supervisor.js, later controlplane.js, agent.js). */
+/** Where the bundled node code is copied: supervisor.js; on kube nodes apiserver.js, scheduler.js, controller-manager.js, agent.js. */
 export const NODE_CODE_DIR = '/opt/clusterlab';
 /** Certificates and keys a node needs (ca.pem, dockerd-cert.pem, dockerd-key.pem, ...). */
 export const NODE_PKI_DIR = '/etc/clusterlab/pki';

@@ -367,12 +367,13 @@ describe(`kube cluster ${NAME}`, () => {
     }
   });
 
-  it('survives kill -9 of the API server, the scheduler and an agent: restarted, nothing lost, pods keep running', async () => {
+  it('survives kill -9 of the API server, the scheduler, the controller manager and an agent: restarted, nothing lost, pods keep running', async () => {
     const before = await getPod('web');
     const containerId = before.status.containerStatuses![0]!.containerID!.replace('docker://', '');
     for (const [node, pattern] of [
-      ['leader', 'controlplane.js apiserver'],
-      ['leader', 'controlplane.js scheduler'],
+      ['leader', 'apiserver.js'],
+      ['leader', 'scheduler.js'],
+      ['leader', 'controller-manager.js'],
       [before.spec.nodeName!, 'agent.js'],
     ] as const) {
       const killed = await clusterlab(['exec', '--name', NAME, node, '--', 'pkill', '-9', '-f', pattern]);

@@ -13,12 +13,14 @@ import { httpProbe } from './probes.js';
 /** The agent's health endpoint (the kubelet's port): 'ok' once its Node is registered. */
 export const AGENT_HEALTH_PORT = 10248;
 
-function nodeScript(role: 'controlplane' | 'agent', args: string[] = []): { command: string; args: string[] } {
+type NodeBundle = 'apiserver' | 'scheduler' | 'controller-manager' | 'agent';
+
+function nodeScript(bundle: NodeBundle): { command: string; args: string[] } {
   // Debian's Node.js. A capped heap and a small young generation (V8 reserves 16 MiB
   // semi-spaces by default) keep each process small: memory goals in bench/up-kube.mjs.
   return {
     command: '/usr/bin/node',
-    args: ['--max-old-space-size=256', '--max-semi-space-size=2', path.join(NODE_CODE_DIR, `${role}.js`), ...args],
+    args: ['--max-old-space-size=256', '--max-semi-space-size=2', path.join(NODE_CODE_DIR, `${bundle}.js`)],
   };
 }
 
@@ -36,9 +38,9 @@ export function kubeDaemons(config: NodeConfig, pkiDir: string = NODE_PKI_DIR): 
     const apiProbe = httpProbe({ host: '127.0.0.1', port: KUBE_API_PORT, path: '/readyz', expectBody: 'ok', tls: controlPlaneTls(pkiDir) });
     daemons.push(
       etcdDaemon(config),
-      { name: 'apiserver', ...nodeScript('controlplane', ['apiserver']), probe: apiProbe, notReadyWarningMs: 30_000 },
-      { name: 'scheduler', ...nodeScript('controlplane', ['scheduler']) },
-      { name: 'controller-manager', ...nodeScript('controlplane', ['controller-manager']) },
+      { name: 'apiserver', ...nodeScript('apiserver'), probe: apiProbe, notReadyWarningMs: 30_000 },
+      { name: 'scheduler', ...nodeScript('scheduler') },
+      { name: 'controller-manager', ...nodeScript('controller-manager') },
     );
   }
   daemons.push({
