@@ -100,3 +100,13 @@ describe('node object', () => {
     ]);
   });
 });
+
+describe('lease renewal', () => {
+  it("renews every 10 s against kube's grace period and a quarter of a lab's shorter one", async () => {
+    const { leaseRenewMs } = await import('../../src/node/agent/heartbeat.js');
+    expect(leaseRenewMs(undefined)).toBe(10_000);
+    expect(leaseRenewMs(40)).toBe(10_000);
+    expect(leaseRenewMs(10)).toBe(2_500);
+    expect(leaseRenewMs(1)).toBe(500);
+  });
+});

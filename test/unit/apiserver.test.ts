@@ -52,6 +52,23 @@ describe('health, version, discovery', () => {
     expect((await api('GET', '/apis/nope.example.com/v1')).status).toBe(404);
   });
 
+  it('keeps idle connections longer than Go clients do (a retried POST must not meet a closed one)', async () => {
+    const http = await import('node:http');
+    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+      const agent = new http.Agent({ keepAlive: true });
+      http
+        .get(`${server.url}/version`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            agent.destroy();
+            resolve(String(res.headers['keep-alive']));
+          });
+        })
+        .on('error', reject);
+    });
+    expect(keepAlive).toBe('timeout=120');
+  });
+
   it('says plainly that HorizontalPodAutoscalers are out of scope (kubectl autoscale)', async () => {
     const r = await api('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' } });
     expect(r.status).toBe(404);

@@ -15,6 +15,16 @@ import type { NodeRuntimeInfo } from './runtime.js';
 export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
 export const LEASE_RENEW_MS = 10_000;
+
+/**
+ * How often the Lease is renewed: every 10 s as the kubelet does against kube's 40 s grace
+ * period, and a quarter of the grace period when a lab shortens it, so a busy but healthy
+ * node never looks silent to the node lifecycle controller.
+ */
+export function leaseRenewMs(nodeMonitorGracePeriodSeconds: number | undefined): number {
+  if (nodeMonitorGracePeriodSeconds === undefined) return LEASE_RENEW_MS;
+  return Math.max(500, Math.min(LEASE_RENEW_MS, (nodeMonitorGracePeriodSeconds * 1000) / 4));
+}
 /** How often the status is computed; written when changed or when the last write is this old. */
 export const STATUS_CHECK_MS = 10_000;
 export const STATUS_REPORT_MS = 40_000;
@@ -111,7 +121,7 @@ export class NodeHeartbeat {
       this.timers.push(timer);
     };
     void this.renewLease();
-    every(LEASE_RENEW_MS, () => this.renewLease());
+    every(leaseRenewMs(this.deps.node.kube.nodeMonitorGracePeriodSeconds), () => this.renewLease());
     every(STATUS_CHECK_MS, () => this.reportStatus(false));
     this.deps.signal.addEventListener('abort', () => this.stop(), { once: true });
   }

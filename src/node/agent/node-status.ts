@@ -13,7 +13,7 @@ const MAX_IMAGES = 50;
 export interface NodeIdentity {
   name: string;
   ip: string;
-  kube: Pick<KubeNodeConfig, 'nodeLabels' | 'nodeTaints' | 'podCidr' | 'version'>;
+  kube: Pick<KubeNodeConfig, 'nodeLabels' | 'nodeTaints' | 'podCidr' | 'version' | 'nodeMonitorGracePeriodSeconds'>;
 }
 
 export function nodeLabels(node: NodeIdentity, machine: Pick<MachineInfo, 'architecture'>): Record<string, string> {

@@ -120,6 +120,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
   // Watches are long; Node's default request timeout (5 min) would cut them.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  // Idle keep-alive connections stay open longer than Go's clients keep them (90 s), so the
+  // client always closes first: with Node's 5 s default, a POST kubectl drain retries after
+  // exactly 5 s could meet a connection the server had just closed, and fail with EOF.
+  server.keepAliveTimeout = 120_000;
 
   // The namespaces every cluster has; when the store is not up yet, keep trying in the background.
   let stopped = false;
