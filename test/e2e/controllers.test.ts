@@ -532,6 +532,56 @@ describe(`kube controllers on ${NAME}`, () => {
     expect(pods.map((p) => p.status?.phase)).toEqual(['Succeeded']);
   });
 
+  it('deletes through owner references: orphan keeps the pods, foreground waits for them', async () => {
+    await kubectlOk(['apply', '-f', await manifestFile('cascade.yaml', deployment({ name: 'cascade', replicas: 2 }))]);
+    await settledPods('cascade', 2, 90_000);
+    // --cascade=orphan: the Deployment and its ReplicaSet go, the pods stay, without owner.
+    await kubectlOk(['delete', 'deployment', 'cascade', '--cascade=orphan']);
+    await kubectlOk(['delete', 'rs', '-l', 'app=cascade', '--cascade=orphan']);
+    const orphans = await settledPods('cascade', 2, 30_000);
+    expect(orphans.map((p) => p.metadata?.ownerReferences ?? [])).toEqual([[], []]);
+    // The same Deployment again: its new ReplicaSet has the same template hash and adopts the
+    // orphans instead of starting new pods.
+    await kubectlOk(['apply', '-f', await manifestFile('cascade.yaml', deployment({ name: 'cascade', replicas: 2 }))]);
+    const adopted = await waitFor(
+      async () => {
+        const pods = await podsOf('cascade');
+        expect(pods.map((p) => p.metadata?.ownerReferences?.[0]?.kind), summary(pods)).toEqual(['ReplicaSet', 'ReplicaSet']);
+        return pods;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the orphans adopted' },
+    );
+    expect(adopted.map(podName).sort()).toEqual(orphans.map(podName).sort());
+    // Foreground: the Deployment goes only once its ReplicaSet and pods are gone.
+    const deleted = await kubectl(['delete', 'deployment', 'cascade', '--cascade=foreground', '--timeout=90s'], { timeoutMs: 120_000 });
+    expect(deleted.exitCode, show(deleted)).toBe(0);
+    expect(await podsOf('cascade')).toEqual([]);
+    expect(await kubectlOk(['get', 'rs', '-l', 'app=cascade', '-o', 'name'])).toBe('');
+  });
+
+  it('deletes a namespace with everything in it; it stays Terminating until its pods are gone', async () => {
+    await kubectlOk(['create', 'namespace', 'doomed']);
+    await kubectlOk(['-n', 'doomed', 'create', 'deployment', 'inside', `--image=${IMAGE_V1}`, '--replicas=2', '--', 'sleep', '3600']);
+    await waitFor(
+      async () => expect(await kubectlOk(['-n', 'doomed', 'get', 'pods', '--field-selector=status.phase=Running', '-o', 'name'])).toMatch(/pod\/inside-.*\n.*pod\/inside-/),
+      { timeoutMs: 90_000, intervalMs: 500, what: '2 pods Running in namespace doomed' },
+    );
+    // `sleep` as PID 1 ignores SIGTERM: the pods take their 30 s grace period, and meanwhile
+    // the namespace says Terminating.
+    await kubectlOk(['delete', 'namespace', 'doomed', '--wait=false']);
+    expect(await kubectlOk(['get', 'namespace', 'doomed', '-o', 'jsonpath={.status.phase}'])).toBe('Terminating');
+    const refused = await kubectl(['-n', 'doomed', 'create', 'configmap', 'late', '--from-literal=a=b']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/because it is being terminated/);
+    await waitFor(
+      async () => {
+        const r = await kubectl(['get', 'namespace', 'doomed']);
+        expect(r.stderr).toMatch(/NotFound/);
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000, what: 'namespace doomed to be gone' },
+    );
+  });
+
   it('drains a worker through a PodDisruptionBudget (evictions wait while it is exhausted), then uncordons', async () => {
     try {
       // All replicas on worker1 first, so draining it must go through the budget.

@@ -395,6 +395,23 @@ describe('garbage collection', () => {
     await waitFor('the owner to go', async () => ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/fg')).status === 404 ? true : undefined));
     expect((await api('GET', '/api/v1/namespaces/default/pods/fg-1')).status).toBe(404);
   });
+
+  it('Foreground reaches the grandchildren: an owner waits until its dependents\' dependents are gone', async () => {
+    const top = (await api('POST', '/apis/apps/v1/namespaces/default/replicasets', rs('top'))).json;
+    const middle = { ...rs('middle'), metadata: { name: 'middle', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'top', uid: top.metadata.uid, controller: true, blockOwnerDeletion: true }] } };
+    const mid = (await api('POST', '/apis/apps/v1/namespaces/default/replicasets', middle)).json;
+    // The pod holds a finalizer, as a pod whose node has not confirmed its end yet.
+    const leaf = ownedPod('leaf', mid);
+    await api('POST', '/api/v1/namespaces/default/pods', { ...leaf, metadata: { ...leaf.metadata, finalizers: ['example.com/hold'] } });
+    await api('DELETE', '/apis/apps/v1/namespaces/default/replicasets/top', { propagationPolicy: 'Foreground' });
+    await waitFor('the pod to be marked for deletion', async () => ((await api('GET', '/api/v1/namespaces/default/pods/leaf')).json.metadata.deletionTimestamp ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/top')).status).toBe(200);
+    expect((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/middle')).status).toBe(200);
+    await api('PATCH', '/api/v1/namespaces/default/pods/leaf', { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+    await waitFor('the top owner to go', async () => ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/top')).status === 404 ? true : undefined));
+    expect((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/middle')).status).toBe(404);
+  });
 });
 
 describe('services', () => {

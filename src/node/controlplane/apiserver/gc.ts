@@ -41,10 +41,15 @@ export async function findDependents(registry: ObjectRegistry, owner: KubeObject
   return found;
 }
 
-export async function deleteDependents(registry: ObjectRegistry, owner: KubeObject): Promise<void> {
+/**
+ * Deletes the owner's dependents. An owner deleted in the foreground deletes them in the
+ * foreground too (as kube's garbage collector does), so a Deployment waits for its pods,
+ * not only for its ReplicaSets.
+ */
+export async function deleteDependents(registry: ObjectRegistry, owner: KubeObject, propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<void> {
   for (const { res, obj } of await findDependents(registry, owner)) {
     if (obj.metadata.deletionTimestamp !== undefined) continue;
-    await ignoreNotFound(registry.delete(res, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: 'Background' }));
+    await ignoreNotFound(registry.delete(res, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy }));
   }
 }
 
@@ -69,11 +74,11 @@ export async function orphanDependents(registry: ObjectRegistry, owner: KubeObje
  */
 export async function runForegroundDeletion(registry: ObjectRegistry, res: ResourceType, owner: KubeObject): Promise<void> {
   const deadline = Date.now() + FOREGROUND_GIVE_UP_MS;
-  await deleteDependents(registry, owner);
+  await deleteDependents(registry, owner, 'Foreground');
   while ((await findDependents(registry, owner)).length > 0) {
     if (Date.now() > deadline) throw new Error('dependents still present after 10 minutes');
     await new Promise((resolve) => setTimeout(resolve, FOREGROUND_POLL_MS));
-    await deleteDependents(registry, owner);
+    await deleteDependents(registry, owner, 'Foreground');
   }
   await ignoreNotFound(
     registry.guaranteedUpdate(res, owner.metadata.namespace, owner.metadata.name!, (current) => {
