@@ -381,7 +381,10 @@ describe('garbage collection', () => {
 
     const owner2 = (await api('POST', '/apis/apps/v1/namespaces/default/replicasets', rs('orph'))).json;
     await api('POST', '/api/v1/namespaces/default/pods', ownedPod('orph-1', owner2));
-    await api('DELETE', '/apis/apps/v1/namespaces/default/replicasets/orph', { propagationPolicy: 'Orphan' });
+    const marked = await api('DELETE', '/apis/apps/v1/namespaces/default/replicasets/orph', { propagationPolicy: 'Orphan' });
+    // As kube: the owner stays, marked, with the orphan finalizer until its dependents are released.
+    expect(marked.json.metadata.finalizers).toContain('orphan');
+    await waitFor('the orphaning owner to go', async () => ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets/orph')).status === 404 ? true : undefined));
     const kept = await api('GET', '/api/v1/namespaces/default/pods/orph-1');
     expect(kept.status).toBe(200);
     expect(kept.json.metadata.ownerReferences).toBeUndefined();

@@ -24,6 +24,8 @@ export type DeletionPlan =
   | { action: 'none' };
 
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+/** Held while an object deleted with propagationPolicy Orphan releases its dependents. */
+export const ORPHAN_FINALIZER = 'orphan';
 export const DEFAULT_POD_GRACE_SECONDS = 30;
 
 export function propagationOf(opts: DeleteOptions): PropagationPolicy {
@@ -62,7 +64,8 @@ export function planDeletion(res: ResourceType, obj: KubeObject, opts: DeleteOpt
   }
 
   const grace = res.kind === 'Pod' ? podGracePeriod(obj, opts.gracePeriodSeconds) : 0;
-  const wanted = policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER) ? [...finalizers, FOREGROUND_FINALIZER] : finalizers;
+  const policyFinalizer = policy === 'Foreground' ? FOREGROUND_FINALIZER : policy === 'Orphan' ? ORPHAN_FINALIZER : undefined;
+  const wanted = policyFinalizer !== undefined && !finalizers.includes(policyFinalizer) ? [...finalizers, policyFinalizer] : finalizers;
   if (grace === 0 && wanted.length === 0) return { action: 'remove' };
   return { action: 'mark', object: marked(res, obj, grace, wanted, now) };
 }

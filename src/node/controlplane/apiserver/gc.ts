@@ -7,7 +7,7 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { ObjectRegistry } from './objects.js';
 import { RESOURCES, type ResourceType } from './resources.js';
 import { ApiStatusError } from './status.js';
-import { FOREGROUND_FINALIZER } from './deletion.js';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './deletion.js';
 import type { KubeObject } from './strategy.js';
 
 const FOREGROUND_POLL_MS = 250;
@@ -80,10 +80,29 @@ export async function runForegroundDeletion(registry: ObjectRegistry, res: Resou
     await new Promise((resolve) => setTimeout(resolve, FOREGROUND_POLL_MS));
     await deleteDependents(registry, owner, 'Foreground');
   }
+  await removeFinalizer(registry, res, owner, FOREGROUND_FINALIZER);
+}
+
+/**
+ * Orphan: the owner (marked with the orphan finalizer) releases its dependents, including any
+ * a controller adopted meanwhile, then loses the finalizer and leaves the store.
+ */
+export async function runOrphanDeletion(registry: ObjectRegistry, res: ResourceType, owner: KubeObject): Promise<void> {
+  const deadline = Date.now() + FOREGROUND_GIVE_UP_MS;
+  await orphanDependents(registry, owner);
+  while ((await findDependents(registry, owner)).length > 0) {
+    if (Date.now() > deadline) throw new Error('dependents still referencing the owner after 10 minutes');
+    await new Promise((resolve) => setTimeout(resolve, FOREGROUND_POLL_MS));
+    await orphanDependents(registry, owner);
+  }
+  await removeFinalizer(registry, res, owner, ORPHAN_FINALIZER);
+}
+
+async function removeFinalizer(registry: ObjectRegistry, res: ResourceType, owner: KubeObject, finalizer: string): Promise<void> {
   await ignoreNotFound(
     registry.guaranteedUpdate(res, owner.metadata.namespace, owner.metadata.name!, (current) => {
-      if (current.metadata.uid !== owner.metadata.uid || !(current.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER)) return undefined;
-      current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND_FINALIZER);
+      if (current.metadata.uid !== owner.metadata.uid || !(current.metadata.finalizers ?? []).includes(finalizer)) return undefined;
+      current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== finalizer);
       if (current.metadata.finalizers.length === 0) delete current.metadata.finalizers;
       return current;
     }),

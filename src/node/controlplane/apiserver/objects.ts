@@ -18,7 +18,7 @@ import {
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { applyDefaults, type DefaultsOptions } from './defaults.js';
 import { planDeletion, preconditionFailure, propagationOf, type DeleteOptions, type PropagationPolicy } from './deletion.js';
-import { deleteDependents, orphanDependents, runForegroundDeletion } from './gc.js';
+import { deleteDependents, runForegroundDeletion, runOrphanDeletion } from './gc.js';
 import { applyPatch, PatchError, type PatchType } from './patch.js';
 import { collectionPrefix, findResource, groupVersionOf, objectKey, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorParseError } from './selectors.js';
@@ -387,7 +387,6 @@ export class ObjectRegistry {
       const plan = planDeletion(res, obj, opts, this.now());
       if (plan.action === 'none') return { object: obj, removed: false };
       try {
-        if (policy === 'Orphan' && obj.metadata.deletionTimestamp === undefined) await orphanDependents(this, obj);
         if (plan.action === 'remove') {
           const deleted = await this.store.delete(objectKey(res, namespace, name), current.modRevision);
           const object = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(deleted.modRevision) } };
@@ -398,6 +397,9 @@ export class ObjectRegistry {
         const object = { ...plan.object, metadata: { ...plan.object.metadata, resourceVersion: String(modRevision) } };
         if (res.kind === 'Namespace') this.onNamespaceTerminating(name);
         if (policy === 'Foreground') this.background(`foreground deletion of ${res.resource} ${name}`, () => runForegroundDeletion(this, res, object));
+        // As kube: the object stays (deletionTimestamp, `orphan` finalizer) until its dependents
+        // are released, so a controller rechecking it before adopting sees it is going.
+        if (policy === 'Orphan') this.background(`orphaning dependents of ${res.resource} ${name}`, () => runOrphanDeletion(this, res, object));
         return { object, removed: false };
       } catch (err) {
         const mapped = toStatusError(err, res, name);
