@@ -4,7 +4,6 @@
  * lab's short node-failure timings, driven by the real kubectl. Steps run in order; each
  * leaves the cluster usable for the next. Removed in afterAll, also when a step fails.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,11 +13,25 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, clusterlab, clusterlabOk, figure, removeCluster, seconds, show, TEST_IMAGE, uniqueName, waitFor, type RunResult } from './helpers.js';
+import {
+  cleanEnv,
+  clusterlab,
+  clusterlabOk,
+  figure,
+  KUBECTL_NEWEST,
+  removeCluster,
+  runKubectl,
+  seconds,
+  show,
+  TEST_IMAGE,
+  uniqueName,
+  waitFor,
+  type KubectlOptions,
+  type RunResult,
+} from './helpers.js';
 
 const NAME = uniqueName('e2e-ctl');
 const CONTEXT = `clusterlab-${NAME}`;
-const KUBECTL = ['1.33', '1.32', '1.31'].map((v) => `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`).find((f) => existsSync(f)) ?? 'kubectl';
 const NODES = ['leader', 'worker1', 'worker2'] as const;
 const WORKERS = ['worker1', 'worker2'];
 
@@ -45,21 +58,8 @@ let dir = '';
 
 // ---- kubectl and clusterlab ----
 
-async function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  const result = await execa(KUBECTL, ['--context', CONTEXT, '--cache-dir', cacheDir, '--request-timeout', '30s', ...args], {
-    env: cleanEnv(),
-    extendEnv: false,
-    reject: false,
-    input: opts.input ?? '',
-    timeout: opts.timeoutMs ?? 60_000,
-  });
-  return {
-    command: ['kubectl', ...args].join(' '),
-    exitCode: result.exitCode ?? -1,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: Boolean(result.timedOut),
-  };
+function kubectl(args: string[], opts?: KubectlOptions): Promise<RunResult> {
+  return runKubectl(KUBECTL_NEWEST, CONTEXT, cacheDir, args, opts);
 }
 
 async function kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
@@ -262,7 +262,7 @@ describe(`kube controllers on ${NAME}`, () => {
 
     // Watch the pod before the kill, so the moment it is Ready again is seen as it happens.
     const watcher = execa(
-      KUBECTL,
+      KUBECTL_NEWEST,
       ['--context', CONTEXT, '--cache-dir', cacheDir, 'get', 'pod', podName(pod!), '-w', '-o', 'jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}{"\\n"}'],
       { env: cleanEnv(), extendEnv: false, reject: false, timeout: 90_000 },
     );

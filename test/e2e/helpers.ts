@@ -4,7 +4,7 @@
  * poll with a bound, and remove a cluster while proving nothing labelled with it is left.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -265,4 +265,30 @@ export function seconds(ms: number): string {
 
 export function figure(name: string, value: string): void {
   console.log(`[figure] ${name}: ${value}`);
+}
+
+/** The newest kubectl the machine image has, called directly (the /usr/bin/kubectl dispatcher picks by server version). */
+export const KUBECTL_NEWEST = ['1.33', '1.32', '1.31'].map((v) => `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`).find((f) => existsSync(f)) ?? 'kubectl';
+
+export interface KubectlOptions {
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** A kubectl binary run against one context with its own discovery cache; never throws on a non-zero exit. */
+export async function runKubectl(binary: string, context: string, cacheDir: string, args: string[], opts: KubectlOptions = {}): Promise<RunResult> {
+  const result = await execa(binary, ['--context', context, '--cache-dir', cacheDir, '--request-timeout', '30s', ...args], {
+    env: cleanEnv(),
+    extendEnv: false,
+    reject: false,
+    input: opts.input ?? '',
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+  return {
+    command: [path.basename(binary), ...args].join(' '),
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: Boolean(result.timedOut),
+  };
 }

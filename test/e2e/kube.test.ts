@@ -21,6 +21,9 @@ import {
   figure,
   FIXTURES,
   KUBECONFIG_FILE,
+  KUBECTL_NEWEST,
+  runKubectl,
+  type KubectlOptions,
   removeCluster,
   seconds,
   show,
@@ -33,29 +36,13 @@ import {
 const NAME = uniqueName('e2e-kube');
 const CONTEXT = `clusterlab-${NAME}`;
 const KUBE_FIXTURES = path.join(FIXTURES, 'kube');
-/** The newest kubectl the machine image has, called directly (the /usr/bin/kubectl dispatcher picks by server version). */
-const KUBECTL_NEW = ['1.33', '1.32', '1.31'].map((v) => `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`).find((f) => existsSync(f)) ?? 'kubectl';
+const KUBECTL_NEW = KUBECTL_NEWEST;
 const KUBECTL_OLD = inject('kubectlOld');
 
 let created = false;
 let cacheDir = '';
 
-async function kubectlWith(binary: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  const result = await execa(binary, ['--context', CONTEXT, '--cache-dir', cacheDir, '--request-timeout', '30s', ...args], {
-    env: cleanEnv(),
-    extendEnv: false,
-    reject: false,
-    input: opts.input ?? '',
-    timeout: opts.timeoutMs ?? 60_000,
-  });
-  return {
-    command: [path.basename(binary), ...args].join(' '),
-    exitCode: result.exitCode ?? -1,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: Boolean(result.timedOut),
-  };
-}
+const kubectlWith = (binary: string, args: string[], opts?: KubectlOptions) => runKubectl(binary, CONTEXT, cacheDir, args, opts);
 
 const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => kubectlWith(KUBECTL_NEW, args, opts);
 
