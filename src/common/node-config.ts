@@ -39,8 +39,8 @@ export const AGENT_STATE_DIR = '/var/lib/clusterlab/agent';
 /**
  * Files under NODE_PKI_DIR on kube nodes (PEM): the cluster CA, the API server's serving
  * pair (control planes), the control plane's own client pair (control planes: scheduler and
- * controller manager, O=system:masters) and the node's client pair (every node: the agent,
- * CN=system:node:NAME, O=system:nodes).
+ * controller manager, O=system:masters), the node's client pair (every node: the agent,
+ * CN=system:node:NAME, O=system:nodes) and the agent's serving pair (every node).
  */
 export const KUBE_PKI_FILES = {
   ca: 'ca.pem',
@@ -50,7 +50,13 @@ export const KUBE_PKI_FILES = {
   controlPlaneKey: 'controlplane-key.pem',
   nodeCert: 'node.pem',
   nodeKey: 'node-key.pem',
+  /** The agent's serving pair for its kubelet API (logs, exec, attach) on KUBELET_PORT. */
+  kubeletCert: 'kubelet.pem',
+  kubeletKey: 'kubelet-key.pem',
 } as const;
+
+/** The agent's HTTPS API (the kubelet's port): container logs, exec and attach streams for the API server. */
+export const KUBELET_PORT = 10250;
 
 export interface KubeTaint {
   key: string;

@@ -81,9 +81,13 @@ export async function kubeNodeCertificates(spec: ClusterSpec, placement: KubeNod
   const at = (name: string) => `${NODE_PKI_DIR}/${name}`;
   const { node, ip } = placement;
   const nodeClient = await issueClientCertificate(ca, { commonName: `system:node:${node.name}`, organizations: ['system:nodes'] });
+  // The API server reaches the agent by the node's address (Node.status.addresses).
+  const kubeletServing = await issueServerCertificate(ca, { commonName: `system:node:${node.name}`, dnsNames: [node.name], ipAddresses: [ip] });
   const files: NodeFile[] = [
     { path: at(KUBE_PKI_FILES.nodeCert), content: nodeClient.certPem },
     { path: at(KUBE_PKI_FILES.nodeKey), content: nodeClient.keyPem, mode: 0o600 },
+    { path: at(KUBE_PKI_FILES.kubeletCert), content: kubeletServing.certPem },
+    { path: at(KUBE_PKI_FILES.kubeletKey), content: kubeletServing.keyPem, mode: 0o600 },
   ];
   if (node.role === 'manager') {
     const serving = await issueServerCertificate(ca, {

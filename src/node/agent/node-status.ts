@@ -1,11 +1,10 @@
 /** The Node object the agent registers and the status it reports, built in pure code. */
 import type { ContainerImage, Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
-import type { KubeNodeConfig } from '../../common/node-config.js';
+import { KUBELET_PORT, type KubeNodeConfig } from '../../common/node-config.js';
 import type { MachineInfo } from './machine-info.js';
 import { kubeTime } from './pod-status.js';
 import type { ImageInfo } from './runtime.js';
 
-export const KUBELET_PORT = 10250;
 export const MAX_PODS = 110;
 /** The kubelet reports at most this many images (nodeStatusMaxImages). */
 const MAX_IMAGES = 50;
