@@ -7,7 +7,7 @@ import type { NodeFile } from '../docker/provider.js';
 import type { CertificateAuthority, KeyPairPem } from './pki.js';
 import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from './pki.js';
 import type { ClusterSpec, Engine } from './spec.js';
-import { kubeDockerdArgs, kubeNodeCertificates, kubeNodeConfig, type ControlPlaneAddress, type KubeNodePlacement } from '../engines/kube/node-setup.js';
+import { kubeNodeCertificates, kubeNodeConfig, type ControlPlaneAddress, type KubeNodePlacement } from '../engines/kube/node-setup.js';
 import { nodeContainerName } from './names.js';
 
 /** The cluster's CA and the client certificate the host uses for the TLS Docker endpoints. */
@@ -69,7 +69,6 @@ export function nodeConfig(spec: ClusterSpec, placement: KubeNodePlacement, cont
     ip,
     dockerd: {
       ...(node.role === 'manager' ? { tls: { caFile: pki(PKI_FILES.ca), certFile: pki(PKI_FILES.dockerd), keyFile: pki(PKI_FILES.dockerdKey) } } : {}),
-      ...(kube ? { extraArgs: kubeDockerdArgs(kube.podCidr) } : {}),
     },
     ...(kube ? { kube } : {}),
   };

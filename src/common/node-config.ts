@@ -79,9 +79,9 @@ export interface KubeNodeConfig {
   /** Registered on the Node object by the agent (kubelet's --node-labels / --register-with-taints). */
   nodeLabels: Record<string, string>;
   nodeTaints: KubeTaint[];
-  /** This node's pod address range (its dockerd bridge), e.g. 10.244.1.0/24. */
-  podCidr: string;
-  /** ClusterIP range, e.g. 10.96.0.0/16. */
+  /** The pods' address range; the controller manager gives each node a /24 of it (Node.spec.podCIDR). */
+  clusterCidr: string;
+  /** ClusterIP range, e.g. 10.96.0.0/12. */
   serviceCidr: string;
   /** The reported server version (kubectl on the machine picks its binary from it): "1.33.0". */
   version: string;

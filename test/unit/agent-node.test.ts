@@ -38,7 +38,7 @@ describe('node object', () => {
   const identity: NodeIdentity = {
     name: 'w1',
     ip: '172.30.0.4',
-    kube: { nodeLabels: { 'node-role.kubernetes.io/worker': '' }, nodeTaints: [{ key: 'k', effect: 'NoExecute' }], podCidr: '10.244.2.0/24', version: '1.30.2' },
+    kube: { nodeLabels: { 'node-role.kubernetes.io/worker': '' }, nodeTaints: [{ key: 'k', effect: 'NoExecute' }], clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', version: '1.30.2' },
   };
   const machine = {
     cpuCores: 4,
@@ -52,7 +52,7 @@ describe('node object', () => {
     bootID: 'b',
   };
 
-  it('registers with labels, taints and pod CIDRs; re-registration leaves taints alone', () => {
+  it('registers with labels and taints (no pod CIDR: the controller gives it); re-registration leaves taints alone', () => {
     const node = registrationNode(identity, machine);
     expect(node.metadata?.labels).toEqual({
       'beta.kubernetes.io/arch': 'arm64',
@@ -62,8 +62,8 @@ describe('node object', () => {
       'kubernetes.io/os': 'linux',
       'node-role.kubernetes.io/worker': '',
     });
-    expect(node.spec).toEqual({ podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24'], taints: [{ key: 'k', effect: 'NoExecute' }] });
-    const patch = reregistrationPatch({ spec: { podCIDR: '10.244.2.0/24' } }, identity, machine);
+    expect(node.spec).toEqual({ taints: [{ key: 'k', effect: 'NoExecute' }] });
+    const patch = reregistrationPatch(identity, machine);
     expect(patch).toEqual({ metadata: { labels: node.metadata?.labels } });
   });
 

@@ -37,7 +37,7 @@ let logs: string[];
 
 function newAgent(probeOk = true): Agent {
   const agent = new Agent({
-    node: { name: NODE, ip: '172.30.0.3', kube: { nodeLabels: { tier: 'web' }, nodeTaints: [{ key: 'lab', value: 'yes', effect: 'NoSchedule' }], podCidr: '10.244.1.0/24', version: '1.33.0' } },
+    node: { name: NODE, ip: '172.30.0.3', kube: { nodeLabels: { tier: 'web' }, nodeTaints: [{ key: 'lab', value: 'yes', effect: 'NoSchedule' }], clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', version: '1.33.0' } },
     client,
     runtime,
     machine,
@@ -94,7 +94,7 @@ afterEach(async () => {
 });
 
 describe('node registration and heartbeat', () => {
-  it('registers the Node with labels, taints, pod CIDR and a Ready status, then renews its Lease', async () => {
+  it('registers the Node with labels, taints (no pod CIDR: the controller manager gives it) and a Ready status, then renews its Lease', async () => {
     const agent = newAgent();
     const health: HealthServer = await startHealthServer(() => agent.isHealthy(), 0);
     try {
@@ -109,7 +109,7 @@ describe('node registration and heartbeat', () => {
     const node = (await client.get<Node>(`/api/v1/nodes/${NODE}`))!;
     expect(node.metadata?.labels).toMatchObject({ 'kubernetes.io/hostname': NODE, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', tier: 'web' });
     expect(node.spec?.taints).toEqual([{ key: 'lab', value: 'yes', effect: 'NoSchedule' }]);
-    expect(node.spec?.podCIDR).toBe('10.244.1.0/24');
+    expect(node.spec?.podCIDR).toBeUndefined();
     expect(node.status?.capacity).toEqual({ cpu: '2', memory: '2097152Ki', pods: '110', 'ephemeral-storage': '10485760Ki' });
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' });
     expect(node.status?.nodeInfo).toMatchObject({ kubeletVersion: 'v1.33.0', containerRuntimeVersion: 'docker://20.10.24', osImage: 'Debian GNU/Linux 12 (bookworm)' });

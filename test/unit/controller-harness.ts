@@ -1,7 +1,7 @@
 /** A running control plane for the controller tests: the API server in process and controllers on it. */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient } from '../../src/node/shared/api-client.js';
-import { ControllerContext, type ControllerSettings } from '../../src/node/controlplane/controllers/context.js';
+import { ControllerContext, DEFAULT_CONTROLLER_SETTINGS, type ControllerSettings } from '../../src/node/controlplane/controllers/context.js';
 import { startTestServer, type TestServer } from './apiserver-helpers.js';
 
 export interface ControlPlane {
@@ -18,7 +18,7 @@ export interface ControlPlane {
  */
 export async function startControlPlane(
   setup: Array<(ctx: ControllerContext) => () => Promise<void>>,
-  settings: ControllerSettings = { nodeMonitorGracePeriodSeconds: 40, defaultTolerationSeconds: 300 },
+  settings: ControllerSettings = DEFAULT_CONTROLLER_SETTINGS,
 ): Promise<ControlPlane> {
   const server = await startTestServer();
   const client = new ApiClient({ servers: [server.url], ca: '', cert: '', key: '', userAgent: 'controller-test' });

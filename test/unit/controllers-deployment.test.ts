@@ -728,6 +728,6 @@ describe('controller manager', () => {
   });
 
   it('knows every controller of the manager', () => {
-    expect(Object.keys(CONTROLLERS).sort()).toEqual(['cronjob', 'daemonset', 'deployment', 'disruption', 'job', 'node-lifecycle', 'replicaset']);
+    expect(Object.keys(CONTROLLERS).sort()).toEqual(['cluster-endpoints', 'cronjob', 'daemonset', 'deployment', 'disruption', 'endpoint', 'job', 'node-ipam', 'node-lifecycle', 'replicaset']);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { podEviction, reconcileTaints, silentNodeConditions } from '../../src/node/controlplane/controllers/node-health.js';
 import { setupNodeLifecycleController } from '../../src/node/controlplane/controllers/node-lifecycle.js';
+import { DEFAULT_CONTROLLER_SETTINGS } from '../../src/node/controlplane/controllers/context.js';
 import { readyNode, runningPod } from './controller-fixtures.js';
 import { eventually, startControlPlane } from './controller-harness.js';
 
@@ -85,7 +86,7 @@ describe('NoExecute eviction timing', () => {
 
 describe('node lifecycle controller against the API server', () => {
   it('marks a silent node Unknown, taints it, evicts pods per toleration, and clears it on return', async () => {
-    const plane = await startControlPlane([setupNodeLifecycleController], { nodeMonitorGracePeriodSeconds: 1, defaultTolerationSeconds: 300 });
+    const plane = await startControlPlane([setupNodeLifecycleController], { ...DEFAULT_CONTROLLER_SETTINGS, nodeMonitorGracePeriodSeconds: 1 });
     const { client } = plane;
     const leasePath = (node: string) => `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`;
     const renewing = new Set(['alive']);

@@ -18,7 +18,7 @@ const controlPlane: NodeConfig = {
     },
     nodeLabels: {},
     nodeTaints: [],
-    podCidr: '10.244.0.0/24',
+    clusterCidr: '10.244.0.0/16',
     serviceCidr: '10.96.0.0/16',
     version: '1.33.0',
   },

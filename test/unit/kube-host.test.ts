@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { specFromFlags } from '../../src/cluster/spec.js';
 import { nodeConfig } from '../../src/cluster/node-files.js';
-import { controlPlaneTaints, kubeDockerdArgs, kubeNodeConfig, podCidrFor } from '../../src/engines/kube/node-setup.js';
+import { controlPlaneTaints, kubeNodeConfig } from '../../src/engines/kube/node-setup.js';
 import { installKubeconfig, kubeconfigPath, mergeKubeconfig, removeFromKubeconfig, uninstallKubeconfig, type KubeconfigDoc } from '../../src/engines/kube/kubeconfig.js';
 import { nodeReadiness, orchestratorState } from '../../src/engines/kube/kube.js';
 
@@ -27,7 +27,8 @@ describe('kube node config', () => {
     });
     expect(cfg.nodeLabels).toHaveProperty(['node-role.kubernetes.io/control-plane'], '');
     expect(cfg.nodeTaints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
-    expect(cfg.podCidr).toBe('10.244.2.0/24');
+    // Ranges: the pods' is split per node by the controller manager, not here.
+    expect([cfg.clusterCidr, cfg.serviceCidr]).toEqual(['10.244.0.0/16', '10.96.0.0/12']);
   });
 
   it('gives workers every control plane, no etcd, no taint, and keeps their labels', () => {
@@ -52,12 +53,11 @@ describe('kube node config', () => {
     expect(controlPlaneTaints(specFromFlags('c', 'kube', 2, 1))).toHaveLength(1);
   });
 
-  it("sets the node dockerd's bridge to the pod range, and only on kube nodes", () => {
-    expect(podCidrFor(0)).toBe('10.244.1.0/24');
-    expect(() => podCidrFor(254)).toThrow(/out of range/);
-    expect(kubeDockerdArgs('10.244.3.0/24')).toEqual(['--bip', '10.244.3.1/24']);
+  it('gives kube nodes a kube section and leaves dockerd on its defaults (pods get their own bridge)', () => {
     const kube = specFromFlags('c', 'kube', 2, 1);
-    expect(nodeConfig(kube, { node: kube.nodes[1]!, index: 1, ip: '172.30.0.3' }, controlPlanes3.slice(0, 1)).dockerd.extraArgs).toEqual(['--bip', '10.244.2.1/24']);
+    const kubeCfg = nodeConfig(kube, { node: kube.nodes[1]!, index: 1, ip: '172.30.0.3' }, controlPlanes3.slice(0, 1));
+    expect(kubeCfg.dockerd.extraArgs).toBeUndefined();
+    expect(kubeCfg.kube?.clusterCidr).toBe('10.244.0.0/16');
     const swarm = specFromFlags('c', 'swarm', 2, 1);
     const swarmCfg = nodeConfig(swarm, { node: swarm.nodes[1]!, index: 1, ip: '172.30.0.3' }, []);
     expect(swarmCfg.dockerd.extraArgs).toBeUndefined();

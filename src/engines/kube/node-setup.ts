@@ -11,7 +11,9 @@ import { nodeContainerName } from '../../cluster/names.js';
 
 /** The Kubernetes version the API server reports; /usr/bin/kubectl picks its binary by it. */
 export const KUBE_VERSION = '1.33.0';
-export const SERVICE_CIDR = '10.96.0.0/16';
+/** kubeadm's defaults: pods from 10.244.0.0/16 (a /24 per node), Services from 10.96.0.0/12. */
+export const CLUSTER_CIDR = '10.244.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/12';
 /** The `kubernetes` Service's address: the first of SERVICE_CIDR, in the serving certificate. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
@@ -19,7 +21,7 @@ export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 /** A node's place in the cluster: what its kube config is computed from. */
 export interface KubeNodePlacement {
   node: NodeSpec;
-  /** Creation order; gives the node its pod range 10.244.<index+1>.0/24. */
+  /** Creation order. */
   index: number;
   ip: string;
 }
@@ -27,12 +29,6 @@ export interface KubeNodePlacement {
 export interface ControlPlaneAddress {
   name: string;
   ip: string;
-}
-
-/** Pod addresses of the node: its own dockerd bridge range (pod networking across nodes comes later). */
-export function podCidrFor(index: number): string {
-  if (index < 0 || index > 253) throw new Error(`node index ${index} out of range for 10.244.x.0/24 pod ranges`);
-  return `10.244.${index + 1}.0/24`;
 }
 
 /**
@@ -62,18 +58,11 @@ export function kubeNodeConfig(spec: ClusterSpec, placement: KubeNodePlacement, 
       : {}),
     nodeLabels: labels,
     nodeTaints: controlPlane ? controlPlaneTaints(spec) : [],
-    podCidr: podCidrFor(placement.index),
+    clusterCidr: CLUSTER_CIDR,
     serviceCidr: SERVICE_CIDR,
     version: KUBE_VERSION,
     ...kubeSettings(spec),
   };
-}
-
-/** dockerd flags of a kube node: its bridge hands out the node's pod range. */
-export function kubeDockerdArgs(podCidr: string): string[] {
-  const [base] = podCidr.split('/');
-  const gateway = base!.replace(/\.0$/, '.1');
-  return ['--bip', `${gateway}/24`];
 }
 
 /** The certificates a kube node holds under NODE_PKI_DIR (see KUBE_PKI_FILES). */

@@ -10,7 +10,7 @@ import type { ObjectSource } from './env.js';
 import { NodeHeartbeat } from './heartbeat.js';
 import type { MachineInfo } from './machine-info.js';
 import type { NodeIdentity } from './node-status.js';
-import { PodSyncer, type EventType } from './pod-syncer.js';
+import { PodSyncer, type EventType, type PodNetworkAccess } from './pod-syncer.js';
 import { ProbeManager, runtimeProbeRunner, type ProbeRunner } from './probes.js';
 import type { ContainerRuntime, NodeRuntimeInfo, RuntimeContainer } from './runtime.js';
 import { VolumeManager } from './volumes.js';
@@ -29,6 +29,8 @@ export interface AgentOptions {
   resyncMs?: number;
   /** Probe runner (tests replace it). */
   probeRunner?: ProbeRunner;
+  /** The pod network (bridge, routes, Service rules, resolv.conf); none in unit tests. */
+  network?: PodNetworkAccess & { start(): Promise<void>; stop(): void };
 }
 
 const DEFAULT_RESYNC_MS = 10_000;
@@ -94,6 +96,7 @@ export class Agent {
           if (!isNotFound(err) && !isConflict(err)) throw err;
         }
       },
+      ...(opts.network ? { podNetwork: opts.network } : {}),
       nodeName: node.name,
       hostIP: node.ip,
       log,
@@ -116,6 +119,7 @@ export class Agent {
     if (!(await this.heartbeat.register())) return;
     this.registered = true;
     this.heartbeat.start();
+    this.opts.network?.start().catch((err: Error) => this.opts.log(`agent: pod network: ${err.message}`));
     this.opts.runtime.ensurePauseImage().catch((err: Error) => this.opts.log(`agent: building the pause image failed (retried at the first pod): ${err.message}`));
     this.watchEvents();
     try {
@@ -140,6 +144,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.controller.abort();
     this.informer.stop();
+    this.opts.network?.stop();
     this.eventsWatch?.stop();
     this.probes.stopAll();
     if (this.resyncTimer) clearTimeout(this.resyncTimer);

@@ -28,7 +28,20 @@ export function podHostname(pod: Pod): string {
   return (pod.spec?.hostname || pod.metadata?.name || 'pod').slice(0, 63);
 }
 
-export function sandboxRequest(pod: Pod, attempt: number): CreateRequest {
+/** Where the sandbox's network comes from: the pods' docker network, and the pod's resolv.conf on the node. */
+export interface SandboxNetwork {
+  /** Docker network of the pods ('bridge' when there is no pod network, as in unit tests). */
+  network: string;
+  /** The pod's resolv.conf on the node, mounted over /etc/resolv.conf in every container. */
+  resolvConfPath?: string;
+}
+
+/** The bind of the pod's resolv.conf; docker then leaves /etc/resolv.conf alone. */
+export function resolvConfBinds(network: SandboxNetwork | undefined): string[] {
+  return network?.resolvConfPath ? [`${network.resolvConfPath}:/etc/resolv.conf`] : [];
+}
+
+export function sandboxRequest(pod: Pod, attempt: number, network: SandboxNetwork = { network: 'bridge' }): CreateRequest {
   const identity = podIdentity(pod, SANDBOX_NAME, attempt, 'sandbox');
   const hostNetwork = pod.spec?.hostNetwork === true;
   const ports = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
@@ -47,8 +60,9 @@ export function sandboxRequest(pod: Pod, attempt: number): CreateRequest {
     Labels: containerLabels(identity),
     ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
     HostConfig: {
-      NetworkMode: hostNetwork ? 'host' : 'bridge',
+      NetworkMode: hostNetwork ? 'host' : network.network,
       IpcMode: 'shareable',
+      ...(network.resolvConfPath ? { Binds: resolvConfBinds(network) } : {}),
       RestartPolicy: { Name: 'no' },
       ...(Object.keys(portBindings).length > 0 ? { PortBindings: portBindings } : {}),
     },

@@ -18,7 +18,7 @@ interface InspectedContainer {
   Image?: string;
   Config?: { Image?: string; Labels?: Record<string, string> | null };
   State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string; Error?: string };
-  NetworkSettings?: { IPAddress?: string };
+  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
 }
 
 interface InspectedImage {
@@ -160,7 +160,8 @@ function toRuntimeContainer(inspected: InspectedContainer): RuntimeContainer | u
     finishedAt: dockerTime(state.FinishedAt),
     image: inspected.Config?.Image ?? '',
     imageId: inspected.Image ?? '',
-    ipAddress: inspected.NetworkSettings?.IPAddress ?? '',
+    // The pods' bridge is a user-defined network: its address is under Networks, not IPAddress.
+    ipAddress: inspected.NetworkSettings?.IPAddress || Object.values(inspected.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || '',
     ...(state.Error ? { error: state.Error } : {}),
   };
 }

@@ -94,7 +94,7 @@ export class NodeHeartbeat {
         const { client, node, machine } = this.deps;
         const existing = await client.getOrUndefined<Node>(this.nodePath);
         if (existing) {
-          await client.patch(this.nodePath, reregistrationPatch(existing, node, machine), 'merge');
+          await client.patch(this.nodePath, reregistrationPatch(node, machine), 'merge');
           this.deps.log(`agent: node ${node.name} already registered; labels updated`);
         } else {
           await client.create('/api/v1/nodes', registrationNode(node, machine));

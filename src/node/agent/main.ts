@@ -4,11 +4,13 @@
  * the Agent until SIGTERM. Pods keep running when it stops.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { AGENT_STATE_DIR, NODE_CONFIG_PATH, type NodeConfig } from '../../common/node-config.js';
 import { ApiClient, clientOptionsFromPki } from '../shared/api-client.js';
 import { Agent } from './agent.js';
 import { DockerClient } from './docker-client.js';
 import { DockerRuntime } from './docker-runtime.js';
+import { NodeNetwork } from './node-network.js';
 import { startHealthServer } from './health-server.js';
 import { readMachineInfo } from './machine-info.js';
 
@@ -27,13 +29,25 @@ async function main(): Promise<void> {
   const config = readConfig();
   const kube = config.kube!;
   const client = new ApiClient(clientOptionsFromPki('node', kube.apiServers, `clusterlab-agent/${config.node}`));
-  const runtime = new DockerRuntime(new DockerClient(process.env.CLUSTERLAB_DOCKER_SOCKET || undefined));
+  const docker = new DockerClient(process.env.CLUSTERLAB_DOCKER_SOCKET || undefined);
+  const runtime = new DockerRuntime(docker);
+  const stateDir = process.env.CLUSTERLAB_AGENT_STATE_DIR || AGENT_STATE_DIR;
+  const network = new NodeNetwork({
+    client,
+    docker,
+    nodeName: config.node,
+    clusterCidr: kube.clusterCidr,
+    serviceCidr: kube.serviceCidr,
+    podDir: (uid) => path.join(stateDir, 'pods', uid),
+    log,
+  });
   const agent = new Agent({
     node: { name: config.node, ip: config.ip, kube },
     client,
     runtime,
     machine: readMachineInfo(config.node),
-    stateDir: process.env.CLUSTERLAB_AGENT_STATE_DIR || AGENT_STATE_DIR,
+    stateDir,
+    network,
     watchContainerEvents: (onChange, onEnd) => runtime.watchContainerEvents(onChange, onEnd),
     log,
   });

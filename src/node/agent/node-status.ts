@@ -12,7 +12,7 @@ const MAX_IMAGES = 50;
 export interface NodeIdentity {
   name: string;
   ip: string;
-  kube: Pick<KubeNodeConfig, 'nodeLabels' | 'nodeTaints' | 'podCidr' | 'version' | 'nodeMonitorGracePeriodSeconds'>;
+  kube: Pick<KubeNodeConfig, 'nodeLabels' | 'nodeTaints' | 'clusterCidr' | 'serviceCidr' | 'version' | 'nodeMonitorGracePeriodSeconds'>;
 }
 
 export function nodeLabels(node: NodeIdentity, machine: Pick<MachineInfo, 'architecture'>): Record<string, string> {
@@ -26,7 +26,7 @@ export function nodeLabels(node: NodeIdentity, machine: Pick<MachineInfo, 'archi
   };
 }
 
-/** The Node to create when none exists: labels, taints (registration only), pod CIDR. */
+/** The Node to create when none exists: labels and taints (registration only); the controller manager gives its pod CIDR. */
 export function registrationNode(node: NodeIdentity, machine: MachineInfo): Node {
   return {
     apiVersion: 'v1',
@@ -37,21 +37,14 @@ export function registrationNode(node: NodeIdentity, machine: MachineInfo): Node
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
     spec: {
-      podCIDR: node.kube.podCidr,
-      podCIDRs: [node.kube.podCidr],
       ...(node.kube.nodeTaints.length > 0 ? { taints: node.kube.nodeTaints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })) } : {}),
     },
   };
 }
 
-/** For an existing Node: our labels (others' stay), and the pod CIDR only where unset. Taints are left alone. */
-export function reregistrationPatch(existing: Node, node: NodeIdentity, machine: MachineInfo): Record<string, unknown> {
-  const spec: Record<string, unknown> = {};
-  if (!existing.spec?.podCIDR) {
-    spec.podCIDR = node.kube.podCidr;
-    spec.podCIDRs = [node.kube.podCidr];
-  }
-  return { metadata: { labels: nodeLabels(node, machine) }, ...(Object.keys(spec).length > 0 ? { spec } : {}) };
+/** For an existing Node: our labels (others' stay). Taints and the pod CIDR are left alone. */
+export function reregistrationPatch(node: NodeIdentity, machine: MachineInfo): Record<string, unknown> {
+  return { metadata: { labels: nodeLabels(node, machine) } };
 }
 
 export interface NodeStatusInputs {

@@ -5,7 +5,7 @@
  */
 import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { Backoff, CONTAINER_BACKOFF, goDuration } from './backoff.js';
-import { containerRequest, sandboxRequest } from './container-config.js';
+import { containerRequest, resolvConfBinds, sandboxRequest } from './container-config.js';
 import { ContainerConfigError, resolveEnv, type ObjectSource, type PodRuntimeFields } from './env.js';
 import { decidePull, effectivePullPolicy, imageMessages } from './image-policy.js';
 import { computePodActions, type StartAction } from './pod-actions.js';
@@ -27,10 +27,21 @@ export interface PodSyncerDeps {
   patchStatus(pod: Pod, patch: { status: Record<string, unknown> }): Promise<void>;
   /** Deletes the pod object for good (grace 0, precondition uid). */
   deletePod(pod: Pod): Promise<void>;
+  /** The pod network; without it sandboxes join docker's default bridge (unit tests). */
+  podNetwork?: PodNetworkAccess;
   nodeName: string;
   hostIP: string;
   log(line: string): void;
   now?: () => Date;
+}
+
+export interface PodNetworkAccess {
+  /** Resolves with the docker network of the pods once the node's pod bridge exists. */
+  ready(): Promise<string>;
+  /** Writes the pod's resolv.conf (cluster DNS, by its dnsPolicy) and returns its path on the node. */
+  writeResolvConf(pod: Pod): Promise<string>;
+  /** Where writeResolvConf puts it. */
+  resolvConfPath(pod: Pod): string;
 }
 
 export interface SyncResult {
@@ -173,7 +184,11 @@ export class PodSyncer {
 
   private async createSandbox(pod: Pod, attempt: number): Promise<void> {
     await this.deps.runtime.ensurePauseImage();
-    const request = sandboxRequest(pod, attempt);
+    const podNetwork = this.deps.podNetwork;
+    const network = podNetwork
+      ? { network: pod.spec?.hostNetwork ? 'host' : await podNetwork.ready(), resolvConfPath: await podNetwork.writeResolvConf(pod) }
+      : undefined;
+    const request = sandboxRequest(pod, attempt, network);
     const id = await this.deps.runtime.createContainer(request);
     await this.deps.runtime.startContainer(id);
     this.log(pod, `started sandbox ${id.slice(0, 12)}${attempt > 0 ? ` (attempt ${attempt})` : ''}`);
@@ -227,7 +242,9 @@ export class PodSyncer {
       this.deps.recordEvent(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return VOLUME_RETRY_MS;
     }
-    const request = containerRequest(pod, spec, { sandboxId: sandbox.id, attempt: action.attempt, init: action.init, env, binds: bindsFor(spec, volumePaths) });
+    const resolvConf = this.deps.podNetwork ? resolvConfBinds({ network: '', resolvConfPath: this.deps.podNetwork.resolvConfPath(pod) }) : [];
+    const binds = [...bindsFor(spec, volumePaths), ...resolvConf];
+    const request = containerRequest(pod, spec, { sandboxId: sandbox.id, attempt: action.attempt, init: action.init, env, binds });
     let id: string;
     try {
       id = await this.deps.runtime.createContainer(request);

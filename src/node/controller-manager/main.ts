@@ -11,6 +11,8 @@ runProcess('controller-manager', async (config, signal) => {
   const settings = {
     nodeMonitorGracePeriodSeconds: kube.nodeMonitorGracePeriodSeconds ?? DEFAULT_CONTROLLER_SETTINGS.nodeMonitorGracePeriodSeconds,
     defaultTolerationSeconds: kube.defaultTolerationSeconds ?? DEFAULT_CONTROLLER_SETTINGS.defaultTolerationSeconds,
+    clusterCidr: kube.clusterCidr,
+    serviceCidr: kube.serviceCidr,
   };
   await runWithLeaderElection(client, { namespace: 'kube-system', name: 'kube-controller-manager', identity: leaderIdentity(config), signal }, async (leadership) => {
     log('became the leading controller manager');

@@ -41,7 +41,7 @@ export function parseNodeConfig(text: string): NodeConfig {
       if (typeof kube.controlPlane !== 'boolean') problems.push('kube.controlPlane: must be true or false');
       if (!Array.isArray(kube.apiServers) || kube.apiServers.length === 0) problems.push('kube.apiServers: must be a non-empty list');
       if (kube.controlPlane === true && typeof kube.etcd !== 'object') problems.push('kube.etcd: required on control planes');
-      for (const key of ['podCidr', 'serviceCidr', 'version']) if (typeof kube[key] !== 'string') problems.push(`kube.${key}: must be a string`);
+      for (const key of ['clusterCidr', 'serviceCidr', 'version']) if (typeof kube[key] !== 'string') problems.push(`kube.${key}: must be a string`);
     }
   }
   if (problems.length > 0) throw new Error(`invalid node config: ${problems.join('; ')}`);

@@ -11,11 +11,17 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodSeconds: number;
   /** tolerationSeconds of the not-ready/unreachable tolerations added to pods (kube: 300 s). */
   defaultTolerationSeconds: number;
+  /** The pods' address range, split into one /24 per node (kube: --cluster-cidr). */
+  clusterCidr: string;
+  /** The ClusterIP range; the kube-dns Service takes its tenth address. */
+  serviceCidr: string;
 }
 
 export const DEFAULT_CONTROLLER_SETTINGS: ControllerSettings = {
   nodeMonitorGracePeriodSeconds: 40,
   defaultTolerationSeconds: 300,
+  clusterCidr: '10.244.0.0/16',
+  serviceCidr: '10.96.0.0/12',
 };
 
 export class ControllerContext {

@@ -4,11 +4,14 @@
  * then every controller runs until the context's signal aborts (leadership lost, or SIGTERM).
  */
 import type { ControllerContext } from './context.js';
+import { setupClusterEndpointsController } from './cluster-endpoints.js';
 import { setupCronJobController } from './cronjob.js';
 import { setupDaemonSetController } from './daemonset.js';
 import { setupDeploymentController } from './deployment.js';
 import { setupDisruptionController } from './disruption.js';
+import { setupEndpointsController } from './endpoints.js';
 import { setupJobController } from './job.js';
+import { setupNodeIpamController } from './node-ipam.js';
 import { setupNodeLifecycleController } from './node-lifecycle.js';
 import { setupReplicaSetController } from './replicaset.js';
 
@@ -23,6 +26,9 @@ export const CONTROLLERS: Readonly<Record<string, ControllerSetup>> = {
   cronjob: setupCronJobController,
   'node-lifecycle': setupNodeLifecycleController,
   disruption: setupDisruptionController,
+  endpoint: setupEndpointsController,
+  'node-ipam': setupNodeIpamController,
+  'cluster-endpoints': setupClusterEndpointsController,
 };
 
 export async function runControllerManager(ctx: ControllerContext, controllers: Readonly<Record<string, ControllerSetup>> = CONTROLLERS): Promise<void> {
