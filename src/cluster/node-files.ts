@@ -37,7 +37,7 @@ export type NodeBundles = Map<string, Buffer>;
 
 /** The roles each engine's nodes run: the supervisor always, the control plane and agent on kube. */
 export function bundleRoles(engine: Engine): string[] {
-  return engine === 'kube' ? ['supervisor', 'apiserver', 'scheduler', 'controller-manager', 'agent'] : ['supervisor'];
+  return engine === 'kube' ? ['supervisor', 'apiserver', 'scheduler', 'controller-manager', 'dns', 'agent'] : ['supervisor'];
 }
 
 /** Reads the node code an engine needs, once per command. */

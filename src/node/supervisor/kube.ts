@@ -1,6 +1,6 @@
 /**
  * The kube engine's daemons on a node, after dockerd: on control planes etcd, the API server,
- * the scheduler and the controller manager; on every node the agent. Each is its own process so that one can be
+ * the scheduler, the controller manager and the cluster DNS; on every node the agent. Each is its own process so that one can be
  * killed and restarted without the others (the failure labs do exactly that).
  */
 import { readFileSync } from 'node:fs';
@@ -8,12 +8,13 @@ import path from 'node:path';
 import { KUBE_API_PORT, KUBE_PKI_FILES, NODE_CODE_DIR, NODE_PKI_DIR, type NodeConfig } from '../../common/node-config.js';
 import type { DaemonSpec } from './daemon.js';
 import { etcdDaemon } from './etcd.js';
+import { dnsProbe } from '../controlplane/dns/probe.js';
 import { httpProbe } from './probes.js';
 
 /** The agent's health endpoint (the kubelet's port): 'ok' once its Node is registered. */
 export const AGENT_HEALTH_PORT = 10248;
 
-type NodeBundle = 'apiserver' | 'scheduler' | 'controller-manager' | 'agent';
+type NodeBundle = 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'agent';
 
 function nodeScript(bundle: NodeBundle): { command: string; args: string[] } {
   // Debian's Node.js. A capped heap and a small young generation (V8 reserves 16 MiB
@@ -41,6 +42,8 @@ export function kubeDaemons(config: NodeConfig, pkiDir: string = NODE_PKI_DIR): 
       { name: 'apiserver', ...nodeScript('apiserver'), probe: apiProbe, notReadyWarningMs: 30_000 },
       { name: 'scheduler', ...nodeScript('scheduler') },
       { name: 'controller-manager', ...nodeScript('controller-manager') },
+      // Ready once it answers cluster names, i.e. has read the Services and Endpoints.
+      { name: 'dns', ...nodeScript('dns'), probe: dnsProbe() },
     );
   }
   daemons.push({
