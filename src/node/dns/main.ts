@@ -1,5 +1,5 @@
 /**
- * `node dns.js`: the cluster DNS on every control plane (0.0.0.0:53, UDP and TCP), behind the
+ * `node dns.js`: the cluster DNS on every control plane (the node's address and 127.0.0.1, port 53, UDP and TCP), behind the
  * kube-dns Service. Every control plane answers on its own: no leader election, since
  * answering is read-only.
  */
@@ -30,12 +30,16 @@ runProcess('dns', async (config, signal) => {
   const zone = new ZoneCache(objects);
   const upstreams = readUpstreams();
   if (upstreams.length === 0) log(`dns: no nameserver in ${NODE_RESOLV_CONF}: names outside ${ZONE} will get SERVFAIL`);
-  const server = new DnsServer({ port: DNS_PORT, zone: () => zone.current(), upstream: new Forwarder(upstreams, { log }), log });
-  const port = await server.listen();
-  log(`dns: serving ${ZONE} on 0.0.0.0:${port} (UDP, TCP); other names go to ${upstreams.map((u) => u.address).join(', ') || 'nowhere'}`);
+  // One listener per address rather than 0.0.0.0: a UDP answer must leave from the address the
+  // query was sent to, or a pod on this node (whose route back is the pod bridge, with its own
+  // address) would get it from the wrong source and conntrack could not undo the Service DNAT.
+  const upstream = new Forwarder(upstreams, { log });
+  const servers = [config.ip, '127.0.0.1'].map((host) => new DnsServer({ host, port: DNS_PORT, zone: () => zone.current(), upstream, log }));
+  for (const server of servers) await server.listen();
+  log(`dns: serving ${ZONE} on ${config.ip}:${DNS_PORT} and 127.0.0.1:${DNS_PORT} (UDP, TCP); other names go to ${upstreams.map((u) => u.address).join(', ') || 'nowhere'}`);
   // Not awaited: forwarding works from the start; cluster names answer SERVFAIL until synced.
   objects.start().catch(() => undefined);
   if (!signal.aborted) await once(signal, 'abort');
   objects.stop();
-  await server.close();
+  for (const server of servers) await server.close();
 });
