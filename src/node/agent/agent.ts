@@ -231,6 +231,11 @@ export class Agent {
     );
   }
 
+  /** A pod bound to this node, by name (the kubelet API's lookup). */
+  findPod(namespace: string, name: string): Pod | undefined {
+    return this.informer.list().find((pod) => pod.metadata?.namespace === namespace && pod.metadata?.name === name);
+  }
+
   private podByUid(uid: string): Pod | undefined {
     return this.informer.list().find((pod) => pod.metadata?.uid === uid);
   }

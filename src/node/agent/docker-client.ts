@@ -1,8 +1,10 @@
 /**
  * A small Docker Engine API client: JSON over HTTP on the node's unix socket, plus the few
- * streams the agent needs (pull progress, /events, exec output). Nothing here knows pods.
+ * streams the agent needs (pull progress, /events, exec output, long responses such as logs,
+ * and hijacked connections for interactive exec/attach). Nothing here knows pods.
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../shared/api-client.js';
 
@@ -28,7 +30,7 @@ export function isDockerNotFound(err: unknown): boolean {
   return err instanceof DockerError && err.statusCode === 404;
 }
 
-interface RequestSpec {
+export interface RequestSpec {
   method: string;
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
@@ -131,6 +133,51 @@ export class DockerClient {
     const raw = await readBuffer(res);
     const inspected = await this.json<{ ExitCode?: number | null; Running?: boolean }>({ method: 'GET', path: `/exec/${created.Id}/json` });
     return { exitCode: inspected.ExitCode ?? -1, output: demultiplex(raw).slice(0, 10_000) };
+  }
+
+  /**
+   * A long response (e.g. logs) once dockerd answered 2xx; no timeout, the caller reads it
+   * and destroys it when done. DockerError (with dockerd's message) otherwise.
+   */
+  async stream(spec: RequestSpec): Promise<http.IncomingMessage> {
+    const res = await this.open({ ...spec, timeoutMs: spec.timeoutMs ?? 0 });
+    if ((res.statusCode ?? 0) >= 300) throw new DockerError(res.statusCode ?? 0, errorMessage(await readText(res)), describe(spec));
+    return res;
+  }
+
+  /**
+   * A hijacked connection (exec start, attach): the request carries `Upgrade: tcp`, dockerd
+   * answers 101 and the socket then carries the raw or multiplexed stream both ways. `head` is
+   * what arrived after the 101 before the caller could listen.
+   */
+  hijack(spec: RequestSpec): Promise<{ socket: Socket; head: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+      const headers: http.OutgoingHttpHeaders = { Connection: 'Upgrade', Upgrade: 'tcp' };
+      if (payload) {
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = payload.length;
+      }
+      const req = http.request({ socketPath: this.socketPath, method: spec.method, path: withQuery(spec.path, spec.query), headers });
+      const timeoutMs = spec.timeoutMs ?? REQUEST_TIMEOUT_MS;
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${describe(spec)}: dockerd did not answer within ${timeoutMs} ms`)));
+      req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
+        req.setTimeout(0);
+        socket.setTimeout(0);
+        resolve({ socket, head });
+      });
+      req.once('response', (res) => {
+        void readText(res).then(
+          (text) => {
+            const status = res.statusCode ?? 0;
+            reject(new DockerError(status, status >= 300 ? errorMessage(text) : 'dockerd did not upgrade the connection', describe(spec)));
+          },
+          (err: Error) => reject(err),
+        );
+      });
+      req.once('error', (err) => reject(new Error(`${describe(spec)}: ${err.message}`, { cause: err })));
+      req.end(payload);
+    });
   }
 
   private open(spec: RequestSpec, onRequest?: (req: http.ClientRequest) => void): Promise<http.IncomingMessage> {

@@ -16,7 +16,7 @@ interface InspectedContainer {
   Id: string;
   Name?: string;
   Image?: string;
-  Config?: { Image?: string; Labels?: Record<string, string> | null };
+  Config?: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
   State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string; Error?: string };
   NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> | null };
 }
@@ -163,6 +163,7 @@ function toRuntimeContainer(inspected: InspectedContainer): RuntimeContainer | u
     // The pods' bridge is a user-defined network: its address is under Networks, not IPAddress.
     ipAddress: inspected.NetworkSettings?.IPAddress || Object.values(inspected.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || '',
     ...(state.Error ? { error: state.Error } : {}),
+    ...(inspected.Config?.Tty ? { tty: true } : {}),
   };
 }
 

@@ -1,17 +1,20 @@
 /**
  * The node agent process (clusterlab's kubelet): `node agent.js`, started and restarted by
- * the node's supervisor. Reads the node config, serves /healthz on 127.0.0.1:10248 and runs
- * the Agent until SIGTERM. Pods keep running when it stops.
+ * the node's supervisor. Reads the node config, serves /healthz on 127.0.0.1:10248 and the
+ * kubelet API (logs, exec, attach) on KUBELET_PORT, and runs the Agent until SIGTERM. Pods
+ * keep running when it stops.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AGENT_STATE_DIR, NODE_CONFIG_PATH, type NodeConfig } from '../../common/node-config.js';
+import { AGENT_STATE_DIR, KUBE_PKI_FILES, KUBELET_PORT, NODE_CONFIG_PATH, NODE_PKI_DIR, type NodeConfig } from '../../common/node-config.js';
 import { ApiClient, clientOptionsFromPki } from '../shared/api-client.js';
 import { Agent } from './agent.js';
 import { DockerClient } from './docker-client.js';
 import { DockerRuntime } from './docker-runtime.js';
+import { DockerStreams } from './docker-streams.js';
 import { NodeNetwork } from './node-network.js';
 import { startHealthServer } from './health-server.js';
+import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
 import { readMachineInfo } from './machine-info.js';
 
 function log(line: string): void {
@@ -52,6 +55,11 @@ async function main(): Promise<void> {
     log,
   });
   const health = await startHealthServer(() => agent.isHealthy());
+  const kubeletApi = await startKubeletApi(docker, runtime, agent).catch((err: Error) => {
+    // Pods run without it; only logs/exec/attach are missing. Say so and carry on.
+    log(`agent: the kubelet API on port ${KUBELET_PORT} is not available: ${err.message}`);
+    return undefined;
+  });
   log(`agent: starting on ${config.node} (${config.ip}), API servers ${kube.apiServers.join(', ')}`);
   let stopping = false;
   const stop = (signal: string): void => {
@@ -60,12 +68,23 @@ async function main(): Promise<void> {
     log(`agent: ${signal}: stopping (pods keep running)`);
     void agent
       .stop()
-      .then(() => health.close())
+      .then(() => Promise.all([health.close(), kubeletApi?.close()]))
       .finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   await agent.start();
+}
+
+async function startKubeletApi(docker: DockerClient, runtime: DockerRuntime, agent: Agent): Promise<KubeletServer> {
+  const pki = (file: string): string => readFileSync(path.join(NODE_PKI_DIR, file), 'utf8');
+  return startKubeletServer({
+    tls: { ca: pki(KUBE_PKI_FILES.ca), cert: pki(KUBE_PKI_FILES.kubeletCert), key: pki(KUBE_PKI_FILES.kubeletKey) },
+    port: KUBELET_PORT,
+    pods: { findPod: (namespace, name) => agent.findPod(namespace, name), podContainers: (uid) => runtime.listPodContainers(uid) },
+    streams: new DockerStreams(docker),
+    log,
+  });
 }
 
 process.on('uncaughtException', (err) => {

@@ -20,18 +20,16 @@ export type CommandRunner = (file: string, args: string[], input?: string) => Pr
 
 export const runCommand: CommandRunner = (file, args, input) =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`))));
-    if (child.stdin) {
-      // A program that exits before reading all its input closes the pipe: its exit code tells.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(input);
-    }
+    // A program that exits before reading its input closes the pipe (EPIPE): its exit code tells.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
   });
 
 export function parseIpv4(ip: string): number | undefined {

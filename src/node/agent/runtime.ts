@@ -23,6 +23,8 @@ export interface RuntimeContainer {
   ipAddress?: string;
   /** Why the runtime could not run it (e.g. a failed start), if it says. */
   error?: string;
+  /** Created with a TTY: its output (logs, attach) is one raw stream, not stdout and stderr apart. */
+  tty?: boolean;
 }
 
 export interface ImageInfo {
@@ -90,6 +92,71 @@ export interface ContainerRuntime {
   /** Makes sure the sandbox image exists locally (built once). */
   ensurePauseImage(): Promise<void>;
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+/** A container's output stream, as the kubelet's stream protocols number them (1 stdout, 2 stderr). */
+export type OutputStream = 1 | 2;
+
+export interface LogRequest {
+  follow: boolean;
+  /** The last N lines only (stdout and stderr together); all when undefined. */
+  tailLines?: number;
+  /** Only what was written at or after this time. */
+  since?: Date;
+  /** Prefix every line with its time (RFC 3339, nanoseconds). */
+  timestamps: boolean;
+  /** The container has a TTY (one raw stream). */
+  tty: boolean;
+}
+
+/** An open log stream: output arrives through the callback given when it was opened. */
+export interface LogSession {
+  /** Resolves when the log ends: all read, or (follow) the container stopped. */
+  readonly finished: Promise<void>;
+  /** Flow control: stop and restart reading while the client is slow. */
+  pause(): void;
+  resume(): void;
+  /** Stops reading now (the client went away). */
+  close(): void;
+}
+
+/** Which of a process's streams an exec or attach session carries. */
+export interface StreamSelection {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Exec: run with a TTY. Attach: the container's own TTY setting (it decides the framing). */
+  tty: boolean;
+}
+
+/** How an interactive session ended: the exec's exit code, or why the command never ran. Attach has neither. */
+export interface SessionEnd {
+  exitCode?: number;
+  error?: string;
+}
+
+/** A running exec or attach: output arrives through the callback given when it was opened. */
+export interface InteractiveSession {
+  writeStdin(data: Buffer): void;
+  /** End of input: the process reads EOF (output keeps coming). */
+  closeStdin(): void;
+  resize(width: number, height: number): Promise<void>;
+  /** Flow control: stop and restart reading output while the client is slow. */
+  pause(): void;
+  resume(): void;
+  /** Leaves at once (the client went away); the process itself is not stopped. */
+  close(): void;
+  readonly finished: Promise<SessionEnd>;
+}
+
+export type OutputListener = (stream: OutputStream, data: Buffer) => void;
+
+/** The kubelet API's streams (logs, exec, attach) on the runtime's containers. */
+export interface ContainerStreams {
+  /** Rejects before any output when the runtime refuses (e.g. the container is gone). */
+  logs(id: string, request: LogRequest, onOutput: OutputListener): Promise<LogSession>;
+  exec(id: string, command: string[], selection: StreamSelection, onOutput: OutputListener): Promise<InteractiveSession>;
+  attach(id: string, selection: StreamSelection, onOutput: OutputListener): Promise<InteractiveSession>;
 }
 
 /** What the node status needs from the runtime. */
