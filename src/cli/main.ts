@@ -168,8 +168,9 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
   const image = program.command('image').description('build and move node images');
   image
     .command('build')
-    .description('build the node image (tagged by a hash of its recipe)')
+    .description('build the node image (tagged by a hash of its recipe); with --apps, the sample application images of the labs')
     .option('--force', 'rebuild even when the image exists')
+    .option('--apps', 'build the sample application images (images/apps: chat, web v1-v3, probe) instead')
     .action(run(() => import('./image.js').then((m) => m.imageBuild)));
   image
     .command('save <file> [images...]')

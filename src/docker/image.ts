@@ -391,6 +391,8 @@ function splitRef(ref: string): [string, string] {
 
 export interface BuildFromDirOptions {
   dir: string;
+  /** The Dockerfile's path inside `dir`, when not `Dockerfile` at its top. */
+  dockerfile?: string;
   ref: string;
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
@@ -410,6 +412,7 @@ export async function buildFromDir(docker: Dockerode, opts: BuildFromDirOptions)
   try {
     const stream = await docker.buildImage(packDir(opts.dir), {
       t: opts.ref,
+      ...(opts.dockerfile ? { dockerfile: opts.dockerfile } : {}),
       buildargs: opts.buildArgs ?? {},
       labels: opts.labels ?? {},
       rm: true,
