@@ -20,6 +20,8 @@ runProcess('apiserver', async (config, signal) => {
     serviceCidr: kube.serviceCidr,
     version: kube.version,
     ...(kube.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: kube.defaultTolerationSeconds } : {}),
+    // The agents' kubelet API (logs, exec, attach) trusts the cluster CA and system:masters.
+    kubelet: { tls: { ca: pki(KUBE_PKI_FILES.ca), cert: pki(KUBE_PKI_FILES.controlPlaneCert), key: pki(KUBE_PKI_FILES.controlPlaneKey) } },
     log,
   });
   log(`API server serving on ${server.url}`);

@@ -9,16 +9,23 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Store } from '../store/store.js';
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { ResourceHandlers } from './handlers.js';
 import { sendJson, sendStatus, sendText } from './http-io.js';
 import { NamespaceLifecycle } from './namespaces.js';
 import { ObjectRegistry } from './objects.js';
-import { parseResourcePath } from './request-info.js';
+import { parseResourcePath, type PathInfo } from './request-info.js';
+import { findResource } from './resources.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { ApiStatusError, internalError, notServed, pathNotFound, unauthorized } from './status.js';
+import { createPodStreamContext } from './streams/context.js';
+import { KubeletClient, type KubeletClientOptions } from './streams/kubelet-client.js';
+import { isStreamSubresource, PodStreams, type StreamTarget } from './streams/pod-streams.js';
+import { writeStatusResponse } from './streams/upgrade.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -33,6 +40,11 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** --default-{not-ready,unreachable}-toleration-seconds (kube: 300). */
   defaultTolerationSeconds?: number;
+  /**
+   * How logs/exec/attach reach the node agents (the kubelet API): the cluster CA and the
+   * control plane's client pair. Omit only in tests: plain HTTP to the agents.
+   */
+  kubelet?: KubeletClientOptions;
 }
 
 export interface User {
@@ -57,6 +69,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
   });
   const namespaces = new NamespaceLifecycle(registry, allocator);
   const handlers = new ResourceHandlers(registry, { store: opts.store, log, ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}) });
+  const podsResource = findResource('', 'v1', 'pods')!;
+  const nodesResource = findResource('', 'v1', 'nodes')!;
+  const podStreams = new PodStreams(
+    createPodStreamContext({
+      // Stored objects are Pods and Nodes by construction; the registry types them loosely.
+      getPod: async (namespace, name) => (await registry.get(podsResource, namespace, name)) as unknown as Pod,
+      getNode: async (name) => (await registry.get(nodesResource, undefined, name)) as unknown as Node,
+      kubelet: new KubeletClient(opts.kubelet),
+      log,
+    }),
+    podsResource,
+  );
   let serverAddress = `${opts.host}:${opts.port}`;
 
   const onRequest = (req: IncomingMessage, resp: ServerResponse) => {
@@ -105,6 +129,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
       return sendJson(resp, 200, list);
     }
     if (info.type === 'unknown') throw pathNotFound();
+    const streamTarget = podStreamTarget(info, url.searchParams);
+    if (streamTarget) return podStreams.handleRequest(req, resp, streamTarget);
     await handlers.handle(req, resp, {
       res: info.res,
       ...(info.namespace !== undefined ? { namespace: info.namespace } : {}),
@@ -117,6 +143,26 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
   const server = opts.tls
     ? https.createServer({ ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false }, onRequest)
     : http.createServer(onRequest);
+  // exec, attach and port-forward switch protocols (WebSocket or SPDY/3.1); the sockets they
+  // take over are tracked so that close() can end them.
+  const upgradedSockets = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgradedSockets.add(socket);
+    socket.once('close', () => upgradedSockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    try {
+      const user = opts.tls ? certificateUser(req) : { name: 'test', groups: ['system:masters'] };
+      log(`${req.method ?? ''} ${req.url ?? ''} upgrade ${req.headers.upgrade ?? ''} user=${user ? describeUser(user) : '-'}`);
+      if (!user) return writeStatusResponse(socket, unauthorized());
+      const url = new URL(req.url ?? '/', 'http://apiserver');
+      const streamTarget = podStreamTarget(parseResourcePath(url.pathname.replace(/\/+$/, '')), url.searchParams);
+      if (!streamTarget || streamTarget.subresource === 'log') return writeStatusResponse(socket, pathNotFound());
+      void podStreams.handleUpgrade(req, socket, head, streamTarget);
+    } catch (err) {
+      writeStatusResponse(socket, internalError(err instanceof Error ? err.message : String(err)));
+    }
+  });
+
   // Watches are long; Node's default request timeout (5 min) would cut them.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -161,9 +207,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ url: str
         server.close(() => resolve());
         // Open watches would keep close() waiting for up to an hour.
         server.closeAllConnections();
+        for (const socket of upgradedSockets) socket.destroy();
       });
     },
   };
+}
+
+/** The pod stream subresource a path addresses (pods/NAME/log|exec|attach|portforward), if any. */
+function podStreamTarget(info: PathInfo, query: URLSearchParams): StreamTarget | undefined {
+  if (info.type !== 'resource' || info.res.group !== '' || info.res.resource !== 'pods') return undefined;
+  if (info.namespace === undefined || info.name === undefined || !isStreamSubresource(info.subresource)) return undefined;
+  return { namespace: info.namespace, name: info.name, subresource: info.subresource, query };
 }
 
 /** The user a verified client certificate names: CN the user, O the groups. */
