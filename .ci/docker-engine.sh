@@ -24,6 +24,7 @@ install_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium) # the dashboard's browser test
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} from Debian's packages"
     apt-get update -qq

@@ -160,6 +160,14 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .action(run(() => import('./env.js').then((m) => m.env)));
 
   program
+    .command('dashboard')
+    .description('serve a live page of the cluster (nodes, tasks or pods, a timeline, actions) on 127.0.0.1')
+    .addOption(nameOption())
+    .option('--port <port>', 'port on 127.0.0.1 (default: any free one)')
+    .option('--no-open', 'do not open a browser')
+    .action(run(() => import('./dashboard.js').then((m) => m.dashboard)));
+
+  program
     .command('doctor')
     .description('check that this machine can run clusters, and say how to fix what is wrong')
     .addOption(outputOption())
