@@ -139,7 +139,7 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .command('logs <node>')
     .description("print a node's daemon logs (dockerd by default)")
     .addOption(nameOption())
-    .option('--daemon <daemon>', 'which daemon: dockerd or supervisor; on kube nodes also etcd, apiserver, scheduler, controller-manager, agent', 'dockerd')
+    .option('--daemon <daemon>', 'which daemon: dockerd or supervisor; on kube nodes also etcd, apiserver, scheduler, controller-manager, dns, agent', 'dockerd')
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <lines>', 'only the last N lines')
     .action(run(() => import('./logs.js').then((m) => m.logs)));
