@@ -191,6 +191,96 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .option('--nodes <nodes>', 'comma-separated nodes to load into (default: all)')
     .action(run(() => import('./image.js').then((m) => m.imageLoad)));
 
+  const clusterOption = () => new Option('--cluster <name>', 'cluster the lab runs on').default(DEFAULT_CLUSTER_NAME).env('CLUSTERLAB_CLUSTER');
+  const langOption = () => new Option('--lang <language>', 'language of the lab texts: en, it, es… (default: from the locale)');
+  const stepOption = () => new Option('--step <id>', 'a step other than the current one');
+  const lab = program.command('lab').description('guided labs, checked against the live cluster');
+  lab
+    .command('ls')
+    .alias('list')
+    .description('list the labs')
+    .addOption(outputOption())
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labList)));
+  lab
+    .command('show <lab>')
+    .description("show a lab's description and steps")
+    .addOption(new Option('--engine <engine>', 'the texts for this engine').choices(['swarm', 'kube']))
+    .addOption(outputOption())
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labShow)));
+  lab
+    .command('start <lab>')
+    .description('start a lab: create or reuse the cluster, set the lab up, then guide (on a terminal)')
+    .addOption(clusterOption())
+    .addOption(new Option('--engine <engine>', 'engine (default: the cluster\'s, else the lab\'s first)').choices(['swarm', 'kube']))
+    .addOption(langOption())
+    .option('--no-interactive', 'print the first step and return, even on a terminal')
+    .action(run(() => import('./lab.js').then((m) => m.labStart)));
+  lab
+    .command('resume')
+    .description('continue the running lab in the guided mode')
+    .addOption(clusterOption())
+    .addOption(langOption())
+    .option('--no-interactive', 'print the current step and return')
+    .action(run(() => import('./lab.js').then((m) => m.labResume)));
+  lab
+    .command('check')
+    .description('check the current step (polls until it passes or times out); exit 0 when it passes')
+    .addOption(clusterOption())
+    .addOption(stepOption())
+    .option('--timeout <seconds>', "how long to poll (default: the step's timeout)")
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labCheck)));
+  lab
+    .command('hint')
+    .description('show the next hint of the current step')
+    .addOption(clusterOption())
+    .addOption(stepOption())
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labHint)));
+  lab
+    .command('solve')
+    .description("run the current step's reference solution, then check it")
+    .addOption(clusterOption())
+    .addOption(stepOption())
+    .option('--timeout <seconds>', "how long to poll (default: the step's timeout)")
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labSolve)));
+  lab
+    .command('skip')
+    .description('skip the current step')
+    .addOption(clusterOption())
+    .addOption(stepOption())
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labSkip)));
+  lab
+    .command('reset')
+    .description("clean up and set the lab up again; progress starts over")
+    .addOption(clusterOption())
+    .addOption(langOption())
+    .action(run(() => import('./lab.js').then((m) => m.labReset)));
+  lab
+    .command('status')
+    .description("the running lab's progress (-o json: the lab, the current step, each step's result, done)")
+    .addOption(clusterOption())
+    .addOption(outputOption())
+    .action(run(() => import('./lab.js').then((m) => m.labStatus)));
+
+  program
+    .command('grade <lab>')
+    .description("run every check of a lab against a cluster and score it; exit 0 only when all pass")
+    .addOption(clusterOption())
+    .option('--kubeconfig <file>', 'grade any Kubernetes cluster: this kubeconfig (default $KUBECONFIG or ~/.kube/config with --context)')
+    .option('--context <context>', 'the kubeconfig context to grade')
+    .option('--docker-host <url>', 'grade any swarm: a manager at tcp://HOST:PORT or unix:///PATH')
+    .option('--cert-path <dir>', 'TLS certificates (ca.pem, cert.pem, key.pem) for --docker-host (default $DOCKER_CERT_PATH)')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'junit', 'tap', 'github']).default('text'))
+    .option('--output <file>', 'write the report to a file (a text summary goes to stderr)')
+    .option('--timeout <seconds>', "at most this long per step (default: each step's timeout)")
+    .addOption(langOption())
+    .action(run(() => import('./grade.js').then((m) => m.grade)));
+
   program
     .command('version')
     .description('print the version of clusterlab')

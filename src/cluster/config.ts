@@ -624,7 +624,7 @@ function clashes(a: Binding, b: Binding): boolean {
 // Positions in the YAML file
 
 /** Where a path is in the file: its value, or its key (unknown and missing fields), or the nearest parent. */
-function locate(
+export function locate(
   doc: Document,
   lines: LineCounter,
   segments: readonly Segment[],
