@@ -663,25 +663,33 @@ export function locate(
 // ---------------------------------------------------------------------------
 // Loading
 
-/** Parses and validates a config; `source` names it in messages (usually the file path). */
-export function parseClusterConfig(text: string, source: string): ClusterSpec {
+/**
+ * YAML text as a document (for positions) and its plain value, or its syntax problems with
+ * line and column. Strict: duplicate keys are errors, aliases are bounded.
+ */
+export function readYaml(text: string): { doc: Document; lines: LineCounter; raw: unknown } | { problems: ConfigProblem[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((err) => {
+    return {
+      problems: doc.errors.map((err) => {
         const pos = lines.linePos(err.pos[0]);
         return { path: '', message: `invalid YAML: ${err.message}`, line: pos.line, column: pos.col };
       }),
-    );
+    };
   }
-  let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: 100 });
+    return { doc, lines, raw: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
-    throw new ConfigError(source, [{ path: '', message: `invalid YAML: ${(err as Error).message}` }]);
+    return { problems: [{ path: '', message: `invalid YAML: ${(err as Error).message}` }] };
   }
+}
+
+/** Parses and validates a config; `source` names it in messages (usually the file path). */
+export function parseClusterConfig(text: string, source: string): ClusterSpec {
+  const read = readYaml(text);
+  if ('problems' in read) throw new ConfigError(source, read.problems);
+  const { doc, lines, raw } = read;
   if (raw === null || raw === undefined) {
     throw new ConfigError(source, [
       {

@@ -1,16 +1,6 @@
 /** How the page writes numbers and times. Pure, shared with the page. */
 
-/** kubectl's AGE: 45s, 3m12s, 2h, 5d. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
-}
+export { formatAge } from '../common/age.js';
 
 /** 1.5 GiB, 512 MiB. */
 export function formatBytes(bytes: number): string {

@@ -4,9 +4,8 @@
  * expected a whole number, got string "three"`). The same loading order as the cluster
  * config: YAML syntax, apiVersion, the schema, then rules across fields.
  */
-import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
-import { didYouMean, formatPath, formatProblem, locate, type ConfigProblem } from '../cluster/config.js';
+import { didYouMean, formatPath, formatProblem, locate, readYaml, type ConfigProblem } from '../cluster/config.js';
 import { UserError } from '../common/errors.js';
 import { LAB_ENGINES, type LabEngine } from './engines.js';
 import { isPerEngine, type LabText } from './i18n.js';
@@ -273,23 +272,9 @@ function dropEchoes(problems: Located[]): Located[] {
  * match); `dir` and `file` are kept on the result.
  */
 export function parseLab(text: string, source: string, where: { dir: string; file: string; folderName?: string }): Lab {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new LabError(
-      source,
-      doc.errors.map((err) => {
-        const pos = lines.linePos(err.pos[0]);
-        return { path: '', message: `invalid YAML: ${err.message}`, line: pos.line, column: pos.col };
-      }),
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new LabError(source, [{ path: '', message: `invalid YAML: ${(err as Error).message}` }]);
-  }
+  const read = readYaml(text);
+  if ('problems' in read) throw new LabError(source, read.problems);
+  const { doc, lines, raw } = read;
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new LabError(source, [
       {

@@ -8,24 +8,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOME, TEST_IMAGE, clusterStatus, clusterlab, clusterlabOk, docker, dockerOk, removeCluster, show, swarmClient, uniqueName, waitFor } from './helpers.js';
+import { HOME, TEST_IMAGE, clusterStatus, freePort, clusterlab, clusterlabOk, docker, dockerOk, removeCluster, show, swarmClient, uniqueName, waitFor } from './helpers.js';
 
 const NAME = uniqueName('e2e-cfg');
 let dir: string;
 let hostPort: number;
 let created = false;
 
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** One HTTP/1.0 GET on loopback with busybox-style raw sockets; resolves with the body. */
 function httpGet(port: number): Promise<string> {

@@ -19,14 +19,14 @@ import {
   clusterlabOk,
   figure,
   KUBECTL_NEWEST,
+  kubeTestClient,
+  onClusterNode,
   removeCluster,
-  runKubectl,
   seconds,
   show,
   TEST_IMAGE,
   uniqueName,
   waitFor,
-  type KubectlOptions,
   type RunResult,
 } from './helpers.js';
 
@@ -58,23 +58,10 @@ let dir = '';
 
 // ---- kubectl and clusterlab ----
 
-function kubectl(args: string[], opts?: KubectlOptions): Promise<RunResult> {
-  return runKubectl(KUBECTL_NEWEST, CONTEXT, cacheDir, args, opts);
-}
+const { kubectl, kubectlOk, getJson } = kubeTestClient(CONTEXT, () => cacheDir);
 
-async function kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-  const r = await kubectl(args, opts);
-  if (r.exitCode !== 0) throw new Error(`expected exit 0\n${show(r)}`);
-  return r.stdout;
-}
-
-async function getJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await kubectlOk(['get', ...args, '-o', 'json'])) as T;
-}
-
-/** A command on a node (its own docker CLI answers there). */
 function onNode(node: string, command: string[], timeoutMs = 60_000): Promise<RunResult> {
-  return clusterlab(['exec', '--name', NAME, node, '--', ...command], { timeoutMs });
+  return onClusterNode(NAME, node, command, timeoutMs);
 }
 
 /** `kubectl rollout status`, which waits for the Deployment as kubectl understands "done". */

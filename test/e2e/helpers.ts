@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -291,4 +292,43 @@ export async function runKubectl(binary: string, context: string, cacheDir: stri
     stderr: String(result.stderr ?? ''),
     timedOut: Boolean(result.timedOut),
   };
+}
+
+/** kubectl against one kube test cluster: raw results, exit-0-or-throw, and `get -o json`. */
+export interface KubeTestClient {
+  kubectl(args: string[], opts?: KubectlOptions): Promise<RunResult>;
+  kubectlOk(args: string[], opts?: KubectlOptions): Promise<string>;
+  getJson<T>(args: string[]): Promise<T>;
+}
+
+/** `cacheDir` is read at each call: suites make their discovery cache in beforeAll. */
+export function kubeTestClient(context: string, cacheDir: () => string, binary: string = KUBECTL_NEWEST): KubeTestClient {
+  const kubectl = (args: string[], opts?: KubectlOptions) => runKubectl(binary, context, cacheDir(), args, opts);
+  const kubectlOk = async (args: string[], opts?: KubectlOptions): Promise<string> => {
+    const r = await kubectl(args, opts);
+    if (r.exitCode !== 0) throw new Error(`expected exit 0\n${show(r)}`);
+    return r.stdout;
+  };
+  return {
+    kubectl,
+    kubectlOk,
+    getJson: async <T>(args: string[]) => JSON.parse(await kubectlOk(['get', ...args, '-o', 'json'])) as T,
+  };
+}
+
+/** A command on a cluster's node (its own docker CLI answers there); its exit code is kept. */
+export function onClusterNode(cluster: string, node: string, command: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return clusterlab(['exec', '--name', cluster, node, '--', ...command], { timeoutMs });
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Endpoints, Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -15,12 +14,13 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
-  clusterlab,
   clusterlabOk,
   figure,
+  freePort,
   KUBECTL_NEWEST,
+  kubeTestClient,
+  onClusterNode,
   removeCluster,
-  runKubectl,
   seconds,
   show,
   TEST_IMAGE,
@@ -41,19 +41,7 @@ let cacheDir = '';
 let dir = '';
 let hostPort = 0;
 
-function kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult> {
-  return runKubectl(KUBECTL_NEWEST, CONTEXT, cacheDir, args, opts);
-}
-
-async function kubectlOk(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-  const r = await kubectl(args, opts);
-  if (r.exitCode !== 0) throw new Error(`expected exit 0\n${show(r)}`);
-  return r.stdout;
-}
-
-async function getJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await kubectlOk(['get', ...args, '-o', 'json'])) as T;
-}
+const { kubectl, kubectlOk, getJson } = kubeTestClient(CONTEXT, () => cacheDir);
 
 /** waitFor, with undefined meaning "not yet". */
 function until<T>(fn: () => Promise<T | undefined> | T | undefined, options: WaitOptions): Promise<T> {
@@ -64,8 +52,8 @@ function until<T>(fn: () => Promise<T | undefined> | T | undefined, options: Wai
   }, options);
 }
 
-function onNode(node: string, command: string[], timeoutMs = 30_000): Promise<RunResult> {
-  return clusterlab(['exec', '--name', NAME, node, '--', ...command], { timeoutMs });
+function onNode(node: string, command: string[]): Promise<RunResult> {
+  return onClusterNode(NAME, node, command, 30_000);
 }
 
 let clientContainer = '';
@@ -98,17 +86,6 @@ async function answeringPods(host: string, port: number, tries: number): Promise
 
 async function httpGet(host: string, port: number): Promise<string> {
   return [...(await answeringPods(host, port, 1)).keys()][0] ?? '';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function manifests(): string {
