@@ -50,7 +50,9 @@ const IMAGE_ABSENT = 'clusterlab-test/absent:1';
 const SLEEPER = 'trap "exit 0" TERM; sleep 3600 & wait';
 /** As SLEEPER, becoming ready (the readiness file) only after 2 s, so a rollout that does not wait for readiness shows. */
 const SLOW_STARTER = 'trap "exit 0" TERM; sleep 2; echo ok > /tmp/ready; sleep 3600 & wait';
-const READINESS: Probe = { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 };
+// Kubernetes' default failureThreshold: one probe slowed past its 1 s timeout on a busy machine
+// must not take a Ready pod out (it did once, with 1).
+const READINESS: Probe = { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 3 };
 
 let created = false;
 let cacheDir = '';
