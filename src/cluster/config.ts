@@ -199,7 +199,8 @@ const labelsSchema = z
   )
   .meta({ description: 'Orchestrator node labels (Kubernetes label rules).' });
 
-function describeValue(value: unknown): string {
+/** How a YAML value is named in messages: 'a list', 'string "x"', 'number 3'. */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
@@ -386,14 +387,15 @@ const FIELD_HINTS: Record<string, string> = {
   'nodes[].ports[].protocol': 'tcp or udp',
 };
 
-const TYPE_NAMES: Record<string, string> = {
+/** zod's type names as a YAML author thinks of them. */
+export const TYPE_NAMES: Record<string, string> = {
   object: 'a mapping',
   record: 'a mapping',
   array: 'a list',
   string: 'a string',
   number: 'a number',
   int: 'a whole number',
-  boolean: 'a boolean',
+  boolean: 'true or false',
 };
 
 function editDistance(a: string, b: string): number {

@@ -1,17 +1,12 @@
 /** How the page writes numbers and times. Pure, shared with the page. */
 
-export { formatAge } from '../common/age.js';
+import { formatBytes as formatBytesWith } from '../common/units.js';
+
+export { formatAge } from '../common/units.js';
 
 /** 1.5 GiB, 512 MiB. */
 export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+  return formatBytesWith(bytes, ' ');
 }
 
 export function formatCpus(cpus: number): string {

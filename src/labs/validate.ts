@@ -5,7 +5,7 @@
  * config: YAML syntax, apiVersion, the schema, then rules across fields.
  */
 import type * as z from 'zod';
-import { didYouMean, formatPath, formatProblem, locate, readYaml, type ConfigProblem } from '../cluster/config.js';
+import { describeValue, didYouMean, formatPath, formatProblem, locate, readYaml, TYPE_NAMES, type ConfigProblem } from '../cluster/config.js';
 import { UserError } from '../common/errors.js';
 import { LAB_ENGINES, type LabEngine } from './engines.js';
 import { isPerEngine, type LabText } from './i18n.js';
@@ -34,24 +34,6 @@ export class LabError extends UserError {
     this.problems = problems;
   }
 }
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
-  return `${typeof value} ${String(value)}`;
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  object: 'a mapping',
-  record: 'a mapping',
-  array: 'a list',
-  string: 'a string',
-  number: 'a number',
-  int: 'a whole number',
-  boolean: 'true or false',
-};
 
 type Issue = z.core.$ZodIssue;
 type Located = LabProblem & { segments: Segment[]; atKey?: boolean };
