@@ -282,6 +282,14 @@ export function buildProgram(run: (load: Loader) => (...args: unknown[]) => Prom
     .action(run(() => import('./grade.js').then((m) => m.grade)));
 
   program
+    .command('compare')
+    .description('the same app and events on a swarm and a kube cluster, measured side by side; writes report.md, report.json and a chart')
+    .option('--events <list>', 'events, comma-separated: crash, node-loss, rollout, scale', 'crash,node-loss,rollout,scale')
+    .option('--nodes <n>', 'nodes of each cluster', '3')
+    .option('--report <dir>', 'where to write the report', 'compare-report')
+    .action(run(() => import('./compare.js').then((m) => m.compare)));
+
+  program
     .command('version')
     .description('print the version of clusterlab')
     .action(run(() => import('./version.js').then((m) => m.version)));

@@ -48,6 +48,22 @@ export interface Workload {
   restarts: number;
   /** Versions of the spec seen (kube: ReplicaSets of the Deployment; swarm: distinct images in the task history). */
   revisions: number;
+  /** Where the latest change of the spec stands (absent when the back end cannot tell). */
+  rollout?: Rollout;
+}
+
+/**
+ * complete: every replica runs the current spec; progressing: replicas are being replaced;
+ * stalled: the orchestrator gave up waiting (swarm: update paused; kube: progress deadline
+ * exceeded); paused: someone paused it (kube: spec.paused).
+ */
+export type RolloutState = 'complete' | 'progressing' | 'stalled' | 'paused';
+export const ROLLOUT_STATES: readonly RolloutState[] = ['complete', 'progressing', 'stalled', 'paused'];
+
+export interface Rollout {
+  state: RolloutState;
+  /** The orchestrator's own words: swarm's UpdateStatus message, kube's Progressing condition. */
+  detail: string;
 }
 
 export interface ClusterView {

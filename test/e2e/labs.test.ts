@@ -16,7 +16,22 @@ import type { LabProgress } from '../../src/labs/progress.js';
 import { gradeReportSchema, type GradeReport } from '../../src/labs/report.js';
 import type { ClassroomResult } from '../../src/labs/reporters/github.js';
 import { childrenNamed, parseXml } from '../unit/labs-xml.js';
-import { CLI, ROOT, cleanEnv, clusterlab, clusterlabOk, figure, removeCluster, seconds, show, swarmClient, uniqueName, waitFor, type SwarmClient } from './helpers.js';
+import {
+  CLI,
+  ROOT,
+  cleanEnv,
+  clusterlab,
+  clusterlabOk,
+  figure,
+  kubeTestClient,
+  removeCluster,
+  seconds,
+  show,
+  swarmClient,
+  uniqueName,
+  waitFor,
+  type SwarmClient,
+} from './helpers.js';
 
 const SWARM = uniqueName('labs-sw');
 const KUBE = uniqueName('labs-kb');
@@ -73,6 +88,22 @@ function checkOf(report: GradeReport, step: string, kind: string) {
   return found;
 }
 
+/**
+ * rolling-update's wrong state: the app goes away under the probe; the grader's probe check
+ * fails and says how many requests failed, why, and for how long.
+ */
+async function expectOutageCaught(cluster: string, stopTheApp: () => Promise<unknown>): Promise<void> {
+  await stopTheApp();
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const wrong = await grade('rolling-update', cluster, ['--timeout', '5']);
+  expect(wrong.exitCode, wrong.raw).toBe(1);
+  const probe = checkOf(wrong.report, 'update-v2', 'probe');
+  expect(probe.status).toBe('failed');
+  expect(probe.expected).toMatch(/measured at least 20 requests, at most 0 failed requests, x-app-version v2 seen$/);
+  expect(probe.observed).toMatch(/; [1-9]\d* failed \(.+; longest outage \d+\.\d s, still going on\)/);
+  expect(checkOf(wrong.report, 'update-v2', 'replicas').observed).toMatch(/^0 desired; /);
+}
+
 /** A program run in a pseudo-terminal (util-linux `script`), fed keys when text appears. */
 function terminal(command: string[]) {
   const line = ['stty', 'cols', '100', 'rows', '40', ';', ...command.map((a) => `'${a}'`)].join(' ');
@@ -107,7 +138,7 @@ describe('labs without a cluster', () => {
   it('lab ls -o json lists the bundled labs with their names, engines and steps', async () => {
     const labs = JSON.parse((await clusterlabOk(['lab', 'ls', '-o', 'json'])).stdout) as { name: string; engines: string[]; steps: number; error?: string }[];
     const byName = Object.fromEntries(labs.map((l) => [l.name, l]));
-    for (const name of ['first-cluster', 'crash-recovery', 'scaling', 'node-failure']) {
+    for (const name of ['first-cluster', 'crash-recovery', 'scaling', 'node-failure', 'rolling-update', 'swarm-vs-k8s']) {
       expect(byName[name], name).toMatchObject({ engines: ['swarm', 'kube'] });
       expect(byName[name]?.error).toBeUndefined();
       expect(byName[name]?.steps).toBeGreaterThan(2);
@@ -260,6 +291,18 @@ describe.sequential(`labs on swarm cluster ${SWARM}`, () => {
     expect(placement.observed).toMatch(/^nothing on worker2 \(/);
     expect(wrong.report.steps.find((s) => s.id === 'node-back')?.status).toBe('passed');
   });
+
+  it('rolling-update: every reference solution passes (v2 with no failed request, v3 stalls, roll back); an outage fails the probe check', async () => {
+    await selfTest('rolling-update', SWARM, 'swarm');
+    const graded = await grade('rolling-update', SWARM);
+    expect(graded.exitCode, graded.raw).toBe(0);
+    const client = await swarmClient(SWARM); // also when this test runs on its own (-t)
+    await expectOutageCaught(SWARM, () => client.ok(['service', 'scale', '--detach', 'web=0']));
+  }, 900_000);
+
+  it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
+    await selfTest('swarm-vs-k8s', SWARM, 'swarm');
+  }, 900_000);
 });
 
 describe.sequential(`labs on kube cluster ${KUBE}`, () => {
@@ -295,4 +338,18 @@ describe.sequential(`labs on kube cluster ${KUBE}`, () => {
     expect(report.target).toBe(`context clusterlab-${KUBE} (${file})`);
     expect(report.passed).toBe(true);
   });
+
+  it('rolling-update: every reference solution passes (v2 with no failed request, v3 stalls at the deadline, undo); an outage fails the probe check', async () => {
+    await selfTest('rolling-update', KUBE, 'kube');
+    const graded = await grade('rolling-update', KUBE);
+    expect(graded.exitCode, graded.raw).toBe(0);
+    const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'labs-e2e-kubectl-'));
+    dirs.push(cacheDir);
+    const { kubectlOk } = kubeTestClient(`clusterlab-${KUBE}`, () => cacheDir);
+    await expectOutageCaught(KUBE, () => kubectlOk(['scale', 'deployment/web', '--replicas=0']));
+  }, 900_000);
+
+  it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
+    await selfTest('swarm-vs-k8s', KUBE, 'kube');
+  }, 900_000);
 });

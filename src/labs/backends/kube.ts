@@ -8,7 +8,7 @@ import { ApiException, AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { normalizeImage, type ClusterView, type LabNode, type Replica, type Workload } from '../view.js';
+import { normalizeImage, type ClusterView, type LabNode, type Replica, type Rollout, type Workload } from '../view.js';
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
 
@@ -76,7 +76,29 @@ export function workloadFromKube(deployment: Deployment, pods: Pod[], replicaSet
     replicas,
     restarts: pods.reduce((sum, p) => sum + (p.status?.containerStatuses ?? []).reduce((s, c) => s + c.restartCount, 0), 0),
     revisions: Math.max(1, owned.length),
+    rollout: kubeRollout(deployment),
   };
+}
+
+/**
+ * A Deployment's rollout as `kubectl rollout status` judges it: paused by spec; stalled when
+ * the Progressing condition says ProgressDeadlineExceeded; complete when the controller has
+ * seen the latest spec and every replica is updated and available, with no old one left.
+ */
+export function kubeRollout(deployment: Deployment): Rollout {
+  const status = deployment.status ?? {};
+  const desired = deployment.spec?.replicas ?? 1;
+  const updated = status.updatedReplicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  const total = status.replicas ?? 0;
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  const counts = `${updated} of ${desired} updated, ${available} available${total > updated ? `, ${total - updated} old` : ''}`;
+  const detail = progressing?.message ? `${counts}; ${progressing.message}` : counts;
+  if (deployment.spec?.paused) return { state: 'paused', detail };
+  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') return { state: 'stalled', detail };
+  const seen = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  const complete = seen && updated === desired && total === updated && available === updated;
+  return { state: complete ? 'complete' : 'progressing', detail };
 }
 
 function isNotFound(err: unknown): boolean {

@@ -4,7 +4,7 @@
  * into the view's nodes and workloads and are unit-tested.
  */
 import type Docker from 'dockerode';
-import { normalizeImage, type ClusterView, type LabNode, type Replica, type Workload } from '../view.js';
+import { normalizeImage, type ClusterView, type LabNode, type Replica, type Rollout, type Workload } from '../view.js';
 
 /** The fields of GET /nodes that the view reads (Docker Engine API). */
 export interface SwarmNodeObject {
@@ -32,6 +32,8 @@ export interface SwarmServiceObject {
     Mode?: { Replicated?: { Replicas?: number }; Global?: object };
     TaskTemplate?: { ContainerSpec?: { Image?: string } };
   };
+  /** Absent until the service's spec is first updated. */
+  UpdateStatus?: { State?: string; Message?: string };
 }
 
 /** One view node per hostname: a node removed and joined again leaves a stale Down entry behind. */
@@ -84,7 +86,25 @@ export function workloadFromSwarm(service: SwarmServiceObject, tasks: SwarmTaskO
     replicas,
     restarts: tasks.filter((t) => t.DesiredState === 'shutdown' && t.Status?.State === 'failed').length,
     revisions: Math.max(1, images.size),
+    rollout: swarmRollout(service, replicas),
   };
+}
+
+/**
+ * The update's state as swarm reports it (updating, paused, completed, rollback_started,
+ * rollback_paused, rollback_completed); a finished or never-updated service is complete
+ * once its replicas run the spec's image.
+ */
+export function swarmRollout(service: SwarmServiceObject, replicas: Replica[]): Rollout {
+  const update = service.UpdateStatus;
+  const detail = update?.State ? `update ${update.State}${update.Message ? `: ${update.Message}` : ''}` : 'never updated';
+  if (update?.State === 'updating' || update?.State === 'rollback_started') return { state: 'progressing', detail };
+  if (update?.State === 'paused' || update?.State === 'rollback_paused') return { state: 'stalled', detail };
+  const image = normalizeImage(service.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '');
+  const desired = service.Spec?.Mode?.Replicated?.Replicas;
+  const running = replicas.filter((r) => r.running);
+  const converged = running.every((r) => r.image === image) && running.length === replicas.length && (desired === undefined || running.length === desired);
+  return converged ? { state: 'complete', detail } : { state: 'progressing', detail: `${detail}; ${running.length} of ${desired ?? replicas.length} running` };
 }
 
 export function swarmView(docker: Docker): ClusterView {

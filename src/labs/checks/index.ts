@@ -4,9 +4,11 @@ import { imageCheck } from './image.js';
 import { nodeCheck } from './node.js';
 import { nodesCheck } from './nodes.js';
 import { placementCheck } from './placement.js';
+import { probeCheck } from './probe.js';
 import { replicasCheck } from './replicas.js';
 import { restartsCheck } from './restarts.js';
 import { revisionsCheck } from './revisions.js';
+import { rolloutCheck } from './rollout.js';
 import { scriptCheck } from './script.js';
 import { spreadCheck } from './spread.js';
 import { urlCheck } from './url.js';
@@ -20,8 +22,10 @@ export const CHECK_KINDS = {
   image: imageCheck,
   restarts: restartsCheck,
   revisions: revisionsCheck,
+  rollout: rolloutCheck,
   url: urlCheck,
   availability: availabilityCheck,
+  probe: probeCheck,
   script: scriptCheck,
 } as const;
 
