@@ -6,7 +6,7 @@ import { detectRunMode, shouldMountKernelModules } from '../docker/run-mode.js';
 import type { NodeRecord } from '../docker/provider.js';
 import { engineFor } from '../engines/index.js';
 import type { EngineContext } from '../engines/engine.js';
-import { gatewayAddress, nextNodeAddress, pickClusterSubnet } from './addresses.js';
+import { gatewayAddress, nextNodeAddress } from './addresses.js';
 import { nodeContainerName } from './names.js';
 import { createClusterPki, nodeFiles, readNodeBundles, type ClusterPki } from './node-files.js';
 import { checkHostPortsFree, findFreePort } from './ports.js';
@@ -118,9 +118,8 @@ export async function createCluster(rt: ClusterRuntime, spec: ClusterSpec, optio
   let madeSomething = false;
   try {
     const nodes = await reporter.step(`Creating ${spec.nodes.length} nodes`, async (detail) => {
-      const subnet = pickClusterSubnet(await rt.provider.usedSubnets());
       madeSomething = true;
-      await rt.provider.createNetwork(spec, subnet, gatewayAddress(subnet), runMode);
+      const subnet = await rt.provider.createClusterNetwork(spec, runMode);
       detail(`network ${subnet}, ${runMode} nodes`);
       const pki: ClusterPki = await createClusterPki(spec.name);
       const heldPorts = await heldDockerPorts(rt);

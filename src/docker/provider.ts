@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import tarFs from 'tar-fs';
 import { LABELS, clusterFilter, managedFilter } from '../cluster/labels.js';
+import { gatewayAddress, pickClusterSubnet } from '../cluster/addresses.js';
 import { clusterNetworkName, nodeVolumeName } from '../cluster/names.js';
 import type { ClusterSpec, Engine, NodeRole } from '../cluster/spec.js';
 import type { SupervisorEvent } from '../common/node-config.js';
@@ -132,6 +133,25 @@ export class DockerProvider {
   async usedSubnets(): Promise<string[]> {
     const networks = await this.docker.listNetworks();
     return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
+  }
+
+  /**
+   * Creates the cluster's network on the first free /24 and returns that subnet. Two `up`s at
+   * once may both see the same /24 free; the engine refuses the second ("Pool overlaps"), which
+   * then moves on to the next one.
+   */
+  async createClusterNetwork(spec: ClusterSpec, runMode: RunMode): Promise<string> {
+    const lost: string[] = [];
+    for (let attempt = 0; ; attempt++) {
+      const subnet = pickClusterSubnet([...(await this.usedSubnets()), ...lost]);
+      try {
+        await this.createNetwork(spec, subnet, gatewayAddress(subnet), runMode);
+        return subnet;
+      } catch (err) {
+        if (attempt >= 8 || !/overlap/i.test(String((err as Error).message))) throw err;
+        lost.push(subnet);
+      }
+    }
   }
 
   async createNetwork(spec: ClusterSpec, subnet: string, gateway: string, runMode: RunMode): Promise<void> {

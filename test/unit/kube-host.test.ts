@@ -118,6 +118,18 @@ describe('kubeconfig', () => {
     expect(after['current-context']).toBe('');
     await uninstallKubeconfig('lab', { KUBECONFIG: path.join(dir, 'absent'), HOME: dir });
   });
+
+  it('keeps every context when several clusters are made and removed at once (the file is locked)', async () => {
+    const file = path.join(dir, 'config');
+    const env = { KUBECONFIG: file, HOME: dir };
+    const names = Array.from({ length: 6 }, (_, i) => `c${i}`);
+    await Promise.all(names.map((n) => installKubeconfig(n, access, env)));
+    const all = YAML.parse(await readFile(file, 'utf8')) as KubeconfigDoc;
+    expect(all.contexts?.map((c) => c.name).sort()).toEqual(names.map((n) => `clusterlab-${n}`));
+    await Promise.all(names.slice(0, 3).map((n) => uninstallKubeconfig(n, env)));
+    const left = YAML.parse(await readFile(file, 'utf8')) as KubeconfigDoc;
+    expect(left.contexts?.map((c) => c.name).sort()).toEqual(['clusterlab-c3', 'clusterlab-c4', 'clusterlab-c5']);
+  });
 });
 
 describe('node readiness as kubectl words it', () => {

@@ -3,10 +3,12 @@
  * all named `clusterlab-NAME`) are merged into $KUBECONFIG's first file or ~/.kube/config,
  * the current context switched to them, and removed again by `down`. Other entries are kept.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { withFileLock } from '../../cluster/lock.js';
 import { contextName } from '../../cluster/names.js';
 import type { KubeAccess } from './host-api.js';
 
@@ -99,19 +101,32 @@ async function writeDoc(file: string, doc: KubeconfigDoc): Promise<void> {
   await rename(temp, file);
 }
 
+/** Read, change and write the kubeconfig under its lock: two `up`s at once both keep their context. */
+async function updateKubeconfig(file: string, change: (doc: KubeconfigDoc | undefined) => KubeconfigDoc | undefined): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await withFileLock(
+    file,
+    async () => {
+      const changed = change(await readDoc(file));
+      if (changed) await writeDoc(file, changed);
+    },
+    { waitMs: 10_000, busy: `another program is writing ${file} right now` },
+  );
+}
+
 export async function installKubeconfig(cluster: string, access: KubeAccess, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const file = kubeconfigPath(env);
-  await writeDoc(file, mergeKubeconfig((await readDoc(file)) ?? {}, clusterKubeconfig(cluster, access)));
+  await updateKubeconfig(file, (doc) => mergeKubeconfig(doc ?? {}, clusterKubeconfig(cluster, access)));
   return file;
 }
 
 /** Idempotent: nothing happens when the file or the entries are absent. */
 export async function uninstallKubeconfig(cluster: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const file = kubeconfigPath(env);
-  const doc = await readDoc(file);
-  if (!doc) return;
+  if (!existsSync(file)) return;
   const name = contextName(cluster);
-  const present = [doc.clusters, doc.users, doc.contexts].some((list) => (list ?? []).some((e) => e.name === name));
-  if (!present) return;
-  await writeDoc(file, removeFromKubeconfig(doc, cluster));
+  await updateKubeconfig(file, (doc) => {
+    const present = doc && [doc.clusters, doc.users, doc.contexts].some((list) => (list ?? []).some((e) => e.name === name));
+    return present ? removeFromKubeconfig(doc, cluster) : undefined;
+  });
 }
