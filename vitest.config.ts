@@ -18,8 +18,12 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 600_000,
-          // e2e files share one engine; run them one at a time so they never fight over it.
-          fileParallelism: false,
+          // Two files at a time: each makes its own uniquely named clusters, and most of an e2e
+          // file's time is spent waiting on them (a node to go NotReady, a probe window), so two
+          // side by side nearly halve the run even on 2 cores. More would starve the clusters.
+          maxWorkers: 2,
+          // After the unit tests, which run with vitest's own worker count.
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/e2e/global-setup.ts'],
         },
       },

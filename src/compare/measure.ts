@@ -7,7 +7,7 @@
 import { InterruptedError } from '../common/errors.js';
 import { httpGet } from '../labs/checks/http.js';
 import type { Clock } from '../labs/poller.js';
-import { readProbeStats, type ProbeStats } from '../labs/probe-stats.js';
+import { readProbeStats } from '../labs/probe-stats.js';
 import type { ClusterView, LabNode, Workload } from '../labs/view.js';
 import { APP_REPLICAS, WEB_V1, WEB_V2, WORKLOAD, type EngineDriver } from './app.js';
 import type { CompareEvent } from './events.js';

@@ -30,7 +30,6 @@ import {
   TEST_IMAGE,
   uniqueName,
   waitFor,
-  type RunResult,
 } from './helpers.js';
 
 const NAME = uniqueName('e2e-kube');

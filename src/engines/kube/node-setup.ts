@@ -40,7 +40,7 @@ export function controlPlaneTaints(spec: ClusterSpec): KubeTaint[] {
 }
 
 export function kubeNodeConfig(spec: ClusterSpec, placement: KubeNodePlacement, controlPlanes: ControlPlaneAddress[]): KubeNodeConfig {
-  const { node, ip } = placement;
+  const { node } = placement;
   const controlPlane = node.role === 'manager';
   if (controlPlanes.length === 0) throw new Error('a kube cluster needs at least one control plane');
   // A control plane talks to its own API server first; the others are fail-overs.

@@ -4,7 +4,7 @@
  * fixed once created except for images, activeDeadlineSeconds and added tolerations.
  */
 import { isJsonObject, jsonEqual, type JsonObject } from './json-value.js';
-import { CONTAINER_LISTS, VOLUME_SOURCES, asObject, objectsOf, stringOf } from './pod-spec.js';
+import { VOLUME_SOURCES, asObject, objectsOf, stringOf } from './pod-spec.js';
 import { compareQuantities, formatQuantity, parseQuantityExact, quantityProblem, type Quantity } from './quantity.js';
 import { FieldErrors, GoValue, child, index, key, renderValue } from './validation-errors.js';
 import {

@@ -1,138 +1,24 @@
 /**
- * The bundled labs, self-tested by their reference solutions on real clusters (swarm first,
- * then kube), through the built CLI: `lab start` makes the cluster, `lab solve` runs each
- * step's solution and checks it, `lab status -o json` ends with done: true. For each lab a
+ * The bundled labs on swarm, self-tested by their reference solutions on one real cluster
+ * that the labs share in turn (each lab's cleanup and setup make it clean for the next):
+ * `lab start` makes it, `lab solve` runs each step's solution and checks it. For each lab a
  * wrong state fails the right check with a useful message; the grader's formats are parsed;
- * the guided mode is driven through a pseudo-terminal (`script`). One cluster per engine,
- * shared by the labs in turn (each lab's cleanup and setup make it clean for the next);
- * both are removed in afterAll, with proof that nothing labelled is left.
+ * the guided mode is driven through a pseudo-terminal (`script`). Also here, needing no
+ * cluster: `lab ls`, `lab show` and a broken lab.yaml. The kube labs are in labs-kube.test.ts,
+ * so that the two run side by side.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabProgress } from '../../src/labs/progress.js';
-import { gradeReportSchema, type GradeReport } from '../../src/labs/report.js';
+import { describe, expect, it } from 'vitest';
+import { gradeReportSchema } from '../../src/labs/report.js';
 import type { ClassroomResult } from '../../src/labs/reporters/github.js';
 import { childrenNamed, parseXml } from '../unit/labs-xml.js';
-import {
-  CLI,
-  ROOT,
-  cleanEnv,
-  clusterlab,
-  clusterlabOk,
-  figure,
-  kubeTestClient,
-  removeCluster,
-  seconds,
-  show,
-  swarmClient,
-  uniqueName,
-  waitFor,
-  type SwarmClient,
-} from './helpers.js';
+import { CLI, clusterlab, clusterlabOk, show, swarmClient, uniqueName, waitFor, type SwarmClient } from './helpers.js';
+import { checkOf, expectOutageCaught, grade, labCluster, selfTest, status, terminal } from './labs-support.js';
 
 const SWARM = uniqueName('labs-sw');
-const KUBE = uniqueName('labs-kb');
-const made: string[] = [];
-const dirs: string[] = [];
-
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-  const failures: unknown[] = [];
-  for (const cluster of made) await removeCluster(cluster).catch((err: unknown) => failures.push(err));
-  if (failures.length) throw failures[0];
-});
-
-beforeAll(async () => {
-  // The labs run the sample applications; building them is skipped when nothing changed.
-  await clusterlabOk(['image', 'build', '--apps'], { timeoutMs: 900_000 });
-}, 900_000);
-
-async function status(cluster: string): Promise<LabProgress> {
-  return JSON.parse((await clusterlabOk(['lab', 'status', '--cluster', cluster, '-o', 'json'])).stdout) as LabProgress;
-}
-
-/** `lab start`, then `lab solve` on each current step until none is left; every step must pass. */
-async function selfTest(lab: string, cluster: string, engine: 'swarm' | 'kube'): Promise<void> {
-  const started = Date.now();
-  if (!made.includes(cluster)) made.push(cluster);
-  const start = await clusterlab(['lab', 'start', lab, '--cluster', cluster, '--engine', engine], { timeoutMs: 600_000 });
-  expect(start.exitCode, show(start)).toBe(0);
-  expect(start.stdout).toContain('Step 1/');
-  for (let guard = 0; guard < 20; guard++) {
-    const progress = await status(cluster);
-    expect(progress).toMatchObject({ lab, engine });
-    if (progress.currentStep === undefined) break;
-    const solve = await clusterlab(['lab', 'solve', '--cluster', cluster], { timeoutMs: 400_000 });
-    expect(solve.exitCode, `${lab} on ${engine}, step ${progress.currentStep}\n${show(solve)}`).toBe(0);
-    expect(solve.stdout).toContain(`✓ ${progress.currentStep}: passed`);
-  }
-  const done = await status(cluster);
-  expect(done.done, JSON.stringify(done, null, 2)).toBe(true);
-  expect(done.steps.every((s) => s.status === 'passed' && s.checkedAt)).toBe(true);
-  figure(`lab ${lab} on ${engine}: every reference solution`, seconds(Date.now() - started));
-}
-
-async function grade(lab: string, cluster: string, extra: string[] = []): Promise<{ exitCode: number; report: GradeReport; raw: string }> {
-  const r = await clusterlab(['grade', lab, '--cluster', cluster, '--format', 'json', ...extra], { timeoutMs: 600_000 });
-  if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`grade failed to run\n${show(r)}`);
-  return { exitCode: r.exitCode, report: gradeReportSchema.parse(JSON.parse(r.stdout)), raw: r.stdout };
-}
-
-/** The graded check of a step, by kind. */
-function checkOf(report: GradeReport, step: string, kind: string) {
-  const found = report.steps.find((s) => s.id === step)?.checks.find((c) => c.kind === kind && c.status !== 'skipped');
-  if (!found) throw new Error(`no ${kind} check in step ${step}: ${JSON.stringify(report.steps, null, 2)}`);
-  return found;
-}
-
-/**
- * rolling-update's wrong state: the app goes away under the probe; the grader's probe check
- * fails and says how many requests failed, why, and for how long.
- */
-async function expectOutageCaught(cluster: string, stopTheApp: () => Promise<unknown>): Promise<void> {
-  await stopTheApp();
-  await new Promise((resolve) => setTimeout(resolve, 5_000));
-  const wrong = await grade('rolling-update', cluster, ['--timeout', '5']);
-  expect(wrong.exitCode, wrong.raw).toBe(1);
-  const probe = checkOf(wrong.report, 'update-v2', 'probe');
-  expect(probe.status).toBe('failed');
-  expect(probe.expected).toMatch(/measured at least 20 requests, at most 0 failed requests, x-app-version v2 seen$/);
-  expect(probe.observed).toMatch(/; [1-9]\d* failed \(.+; longest outage \d+\.\d s, still going on\)/);
-  expect(checkOf(wrong.report, 'update-v2', 'replicas').observed).toMatch(/^0 desired; /);
-}
-
-/** A program run in a pseudo-terminal (util-linux `script`), fed keys when text appears. */
-function terminal(command: string[]) {
-  const line = ['stty', 'cols', '100', 'rows', '40', ';', ...command.map((a) => `'${a}'`)].join(' ');
-  const child = execa('script', ['-qfec', line, '/dev/null'], { env: cleanEnv({ TERM: 'xterm-256color' }), extendEnv: false, reject: false, cwd: ROOT, timeout: 400_000 });
-  let screen = '';
-  let seen = 0;
-  child.stdout?.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-  const plain = () => screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-  return {
-    /** Waits until `text` appears after what was already waited for. */
-    async expect(text: string, timeoutMs = 240_000): Promise<void> {
-      await waitFor(
-        () => {
-          const at = plain().indexOf(text, seen);
-          if (at < 0) throw new Error(`not yet: ${JSON.stringify(text)}; the screen ends with:\n${plain().slice(-1500)}`);
-          seen = at + text.length;
-        },
-        { timeoutMs, intervalMs: 200, what: JSON.stringify(text) },
-      );
-    },
-    type(keys: string): void {
-      child.stdin?.write(keys);
-    },
-    async exit() {
-      const result = await child;
-      return { exitCode: result.exitCode ?? -1, screen: plain() };
-    },
-  };
-}
+const { dirs } = labCluster(SWARM);
 
 describe('labs without a cluster', () => {
   it('lab ls -o json lists the bundled labs with their names, engines and steps', async () => {
@@ -302,54 +188,5 @@ describe.sequential(`labs on swarm cluster ${SWARM}`, () => {
 
   it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
     await selfTest('swarm-vs-k8s', SWARM, 'swarm');
-  }, 900_000);
-});
-
-describe.sequential(`labs on kube cluster ${KUBE}`, () => {
-  // node-failure first: `lab start` makes the cluster with its short node-failure timings.
-  it('node-failure: lab start creates the cluster with the lab’s timings; every reference solution passes', async () => {
-    await selfTest('node-failure', KUBE, 'kube');
-  });
-
-  it('first-cluster: every reference solution passes', async () => {
-    await selfTest('first-cluster', KUBE, 'kube');
-  });
-
-  it('crash-recovery: every reference solution passes', async () => {
-    await selfTest('crash-recovery', KUBE, 'kube');
-  });
-
-  it('scaling: every reference solution passes, and the grader agrees', async () => {
-    await selfTest('scaling', KUBE, 'kube');
-    const graded = await grade('scaling', KUBE);
-    expect(graded.exitCode, graded.raw).toBe(0);
-    expect(graded.report).toMatchObject({ engine: 'kube', passed: true });
-  });
-
-  it('grade through a kubeconfig context: the same lab on the same cluster, as any Kubernetes cluster', async () => {
-    const kubeconfig = (await clusterlabOk(['kubeconfig', '--name', KUBE])).stdout;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'labs-e2e-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'kubeconfig');
-    await writeFile(file, kubeconfig, { mode: 0o600 });
-    const r = await clusterlab(['grade', 'scaling', '--kubeconfig', file, '--context', `clusterlab-${KUBE}`, '--format', 'json']);
-    expect(r.exitCode, show(r)).toBe(0);
-    const report = gradeReportSchema.parse(JSON.parse(r.stdout));
-    expect(report.target).toBe(`context clusterlab-${KUBE} (${file})`);
-    expect(report.passed).toBe(true);
-  });
-
-  it('rolling-update: every reference solution passes (v2 with no failed request, v3 stalls at the deadline, undo); an outage fails the probe check', async () => {
-    await selfTest('rolling-update', KUBE, 'kube');
-    const graded = await grade('rolling-update', KUBE);
-    expect(graded.exitCode, graded.raw).toBe(0);
-    const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'labs-e2e-kubectl-'));
-    dirs.push(cacheDir);
-    const { kubectlOk } = kubeTestClient(`clusterlab-${KUBE}`, () => cacheDir);
-    await expectOutageCaught(KUBE, () => kubectlOk(['scale', 'deployment/web', '--replicas=0']));
-  }, 900_000);
-
-  it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
-    await selfTest('swarm-vs-k8s', KUBE, 'kube');
   }, 900_000);
 });
