@@ -13,7 +13,11 @@ export const probeStatsSchema = z.object({
   windowStartedAt: z.string().nullable(),
   totals: z.object({ requests: count, ok: count, fail: count }),
   latencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), max: z.number().nullable() }),
-  failures: z.object({ byReason: z.record(z.string(), count) }),
+  failures: z.object({
+    byReason: z.record(z.string(), count),
+    /** The latest few failures with what they saw (probes from before samples had none). */
+    samples: z.array(z.object({ at: z.string(), reason: z.string(), detail: z.string().optional() })).default([]),
+  }),
   downtime: z.object({ longestMs: z.number().min(0), failedRequests: count, ongoing: z.boolean().nullable().optional() }),
   tallies: z.record(z.string(), z.record(z.string(), count)).default({}),
 });
@@ -53,4 +57,10 @@ export function describeTally(values: Record<string, number>): string {
     .sort((a, b) => a[0].localeCompare(b[0], undefined, { numeric: true }))
     .map(([value, n]) => `${value} ×${n}`)
     .join(', ');
+}
+
+/** The latest failure as the checks print it: "HTTP 404 from 10.96.4.2: {"error":"no route GET /"}". */
+export function describeLastFailure(samples: ProbeStats['failures']['samples']): string | undefined {
+  const last = samples.at(-1);
+  return last ? `${last.reason}${last.detail ? ` ${last.detail}` : ''}` : undefined;
 }

@@ -12,7 +12,7 @@ interface Stats {
   sending: boolean;
   totals: { requests: number; ok: number; fail: number; skipped: number; inFlight: number };
   latencyMs: { p50: number | null; p95: number | null; max: number | null };
-  failures: { first: string | null; last: string | null; secondsWithFailures: number; byReason: Record<string, number> };
+  failures: { first: string | null; last: string | null; secondsWithFailures: number; byReason: Record<string, number>; samples: { at: string; reason: string; detail?: string }[] };
   downtime: { longestMs: number; from: string | null; to: string | null; failedRequests: number; ongoing: boolean };
   tallies: Record<string, Record<string, number>>;
   seconds: { t: string; ok: number; fail: number; p50: number | null }[];
@@ -24,7 +24,7 @@ interface RecordHandle {
 }
 interface RecorderInstance {
   start(): RecordHandle;
-  finish(record: RecordHandle, outcome: { ok: boolean; reason?: string; headers?: Record<string, string> }): void;
+  finish(record: RecordHandle, outcome: { ok: boolean; reason?: string; detail?: string; headers?: Record<string, string> }): void;
   fold(): void;
   reset(): void;
   summary(): Omit<Stats, 'target' | 'mode' | 'sending'>;
@@ -160,6 +160,9 @@ describe('probe (images/apps/probe/probe.mjs) against a server that stops and st
     expect(s.totals.requests).toBeLessThanOrEqual(22);
     expect(Math.abs(s.totals.ok - s.totals.fail)).toBeLessThanOrEqual(1);
     expect(s.failures.byReason['HTTP 500']).toBe(s.totals.fail);
+    // The latest failures say who answered and what: here the loopback target's "boom".
+    expect(s.failures.samples.length).toBe(Math.min(5, s.totals.fail));
+    expect(s.failures.samples.at(-1)).toMatchObject({ reason: 'HTTP 500', detail: 'from 127.0.0.1: boom' });
     expect(s.latencyMs.p50).toBeGreaterThanOrEqual(60);
     expect(s.latencyMs.max).toBeGreaterThanOrEqual(s.latencyMs.p95!);
     expect(s.tallies['x-app-version']).toEqual({ v9: s.totals.ok });

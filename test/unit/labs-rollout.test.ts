@@ -148,6 +148,17 @@ describe('probe check', () => {
     expect((await run({ probe: { node: 'leader', port, maxFailures: 7, maxDowntimeSeconds: 1 } }, viewAt())).ok).toBe(false);
   });
 
+  it('says what the latest failure saw: who answered and what', async () => {
+    const body = stats({ fail: 2, byReason: { 'HTTP 404': 2 }, longestMs: 120 });
+    const samples = [
+      { at: '2026-11-23T15:00:01.000Z', reason: 'HTTP 404', detail: 'from 10.96.7.7: {"error":"no route GET /"}' },
+      { at: '2026-11-23T15:00:01.100Z', reason: 'ECONNREFUSED', detail: 'at 10.96.7.7' },
+    ];
+    const port = await serve({ ...body, failures: { ...body.failures, samples } });
+    const r = await run({ probe: { node: 'leader', port } }, viewAt());
+    expect(r.observed).toBe('100 requests since 2026-11-23T15:00:00.000Z; 2 failed (HTTP 404 ×2; longest outage 0.1 s); last failure: ECONNREFUSED at 10.96.7.7');
+  });
+
   it('fails when a version never answered, or the window is too short', async () => {
     const port = await serve(stats({ requests: 10, versions: { v1: 10 } }));
     const r = await run({ probe: { node: 'leader', port, minRequests: 5, seen: { 'x-app-version': ['v2'] } } }, viewAt());

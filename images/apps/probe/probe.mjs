@@ -92,16 +92,24 @@ async function sendOne() {
   const step = requestFor(config, seq++);
   const record = recorder.start();
   inFlight++;
+  let address;
   try {
-    const address = await pool.next();
+    address = await pool.next();
     const answer = await request(step.url, { ...step, timeoutMs: config.timeoutMs, address });
     const ok = answer.status < 400;
-    recorder.finish(record, { ok, reason: ok ? null : `HTTP ${answer.status}`, headers: answer.headers });
+    recorder.finish(record, { ok, reason: ok ? null : `HTTP ${answer.status}`, detail: ok ? null : answerDetail(address, answer), headers: answer.headers });
   } catch (err) {
-    recorder.finish(record, { ok: false, reason: err.code ?? err.message });
+    recorder.finish(record, { ok: false, reason: err.code ?? err.message, detail: address ? `at ${address}` : null });
   } finally {
     inFlight--;
   }
+}
+
+/** Who gave a failing answer and what it said: "from 10.96.0.7 (web-1): {"error":…}". */
+function answerDetail(address, answer) {
+  const servedBy = answer.headers['x-served-by'];
+  const body = answer.body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 80);
+  return `from ${address}${servedBy ? ` (${servedBy})` : ''}${body ? `: ${body}` : ''}`;
 }
 
 /** Sends at the configured rate, for --duration seconds when one is given. */

@@ -22,6 +22,8 @@ const round = (ms) => (ms === null ? null : Math.round(ms * 10) / 10);
 const MAX_LATENCIES = 200_000;
 /** Per-second rows kept for /stats. */
 const MAX_SECONDS = 600;
+/** The latest failures kept with what they saw, to tell who answered a 404 or refused. */
+const MAX_FAILURE_SAMPLES = 5;
 
 export class Recorder {
   /**
@@ -44,7 +46,7 @@ export class Recorder {
     this.queue = []; // started, not yet folded in (oldest first)
     this.totals = { requests: 0, ok: 0, fail: 0, skipped: 0 };
     this.latencies = [];
-    this.failures = { first: null, last: null, secondsWithFailures: 0, byReason: {} };
+    this.failures = { first: null, last: null, secondsWithFailures: 0, byReason: {}, samples: [] };
     this.run = null; // the failure run going on: {from, failedRequests, lastFailureEnd}
     this.longestRun = null; // the longest finished or ongoing run: {from, to, ms, failedRequests, ongoing}
     this.tallies = Object.fromEntries(this.tallyHeaders.map((h) => [h, {}]));
@@ -66,11 +68,12 @@ export class Recorder {
 
   /**
    * The request's outcome: `ok` (an answer under 400), or a failure with a `reason`
-   * ("HTTP 502", "ECONNREFUSED"…); `headers` of the answer, when there was one.
+   * ("HTTP 502", "ECONNREFUSED"…) and a `detail` (the address, what the answer said);
+   * `headers` of the answer, when there was one.
    */
-  finish(record, { ok, reason = null, headers = {} }) {
+  finish(record, { ok, reason = null, detail = null, headers = {} }) {
     if (record.generation !== this.generation) return;
-    Object.assign(record, { done: true, ok, reason, headers, finishedAt: this.now() });
+    Object.assign(record, { done: true, ok, reason, detail, headers, finishedAt: this.now() });
     this.fold();
   }
 
@@ -101,6 +104,8 @@ export class Recorder {
       this.failures.first ??= record.startedAt;
       this.failures.last = record.startedAt;
       this.failures.byReason[record.reason] = (this.failures.byReason[record.reason] ?? 0) + 1;
+      this.failures.samples.push({ at: iso(record.startedAt), reason: record.reason, ...(record.detail ? { detail: record.detail } : {}) });
+      if (this.failures.samples.length > MAX_FAILURE_SAMPLES) this.failures.samples.shift();
       this.run ??= { from: record.startedAt, failedRequests: 0 };
       this.run.failedRequests++;
       this.run.lastFailureEnd = record.finishedAt;
@@ -150,7 +155,13 @@ export class Recorder {
       windowStartedAt: iso(this.windowStartedAt),
       totals: { ...this.totals, inFlight: this.queue.filter((r) => !r.done).length },
       latencyMs: mapValues(latencySummary(this.latencies), round),
-      failures: { ...this.failures, first: iso(this.failures.first), last: iso(this.failures.last), byReason: { ...this.failures.byReason } },
+      failures: {
+        ...this.failures,
+        first: iso(this.failures.first),
+        last: iso(this.failures.last),
+        byReason: { ...this.failures.byReason },
+        samples: this.failures.samples.map((sample) => ({ ...sample })),
+      },
       downtime: downtime
         ? { longestMs: Math.round(downtime.ms), from: iso(downtime.from), to: iso(downtime.to), failedRequests: downtime.failedRequests, ongoing: downtime.ongoing }
         : { longestMs: 0, from: null, to: null, failedRequests: 0, ongoing: false },

@@ -4,7 +4,7 @@
  * rollout or a failover (failed requests, the longest outage, which versions answered).
  */
 import * as z from 'zod';
-import { describeFailureReasons, describeTally, readProbeStats, type ProbeStats } from '../probe-stats.js';
+import { describeFailureReasons, describeLastFailure, describeTally, readProbeStats, type ProbeStats } from '../probe-stats.js';
 import { resolveUrl, targetProblem } from './http.js';
 import { plural, type CheckKind } from './types.js';
 
@@ -73,6 +73,8 @@ export const probeCheck: CheckKind<Params> = {
       parts.push(`${header}: ${describeTally(tally) || 'none'}`);
     }
     if (missing.length > 0) parts.push(`never saw ${missing.join(', ')}`);
+    const lastFailure = fail > 0 ? describeLastFailure(stats.failures.samples) : undefined;
+    if (lastFailure) parts.push(`last failure: ${lastFailure}`);
     return { ok, observed: parts.join('; ') };
   },
 };
