@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests need no Docker; e2e tests drive the built CLI against the real engine.
+// Three projects: unit tests need no Docker; e2e tests drive the built CLI against the real
+// engine; e2e-engine restarts that engine, so it runs alone, after the others.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +25,20 @@ export default defineConfig({
           maxWorkers: 2,
           // After the unit tests, which run with vitest's own worker count.
           sequence: { groupOrder: 1 },
+          globalSetup: ['test/e2e/global-setup.ts'],
+          exclude: ['test/e2e/engine-restart.test.ts'],
+        },
+      },
+      {
+        test: {
+          // Restarts the host's Docker engine, stopping every container on it: alone, last.
+          name: 'e2e-engine',
+          include: ['test/e2e/engine-restart.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/e2e/global-setup.ts'],
         },
       },
