@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/e2e/sequencer.js';
 
 // Three projects: unit tests need no Docker; e2e tests drive the built CLI against the real
 // engine; e2e-engine restarts that engine, so it runs alone, after the others.
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
