@@ -6,6 +6,8 @@ import ora from 'ora';
 import { openRuntime, type ClusterRuntime } from '../cluster/runtime.js';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/spec.js';
 import { UserError, messageOf } from '../common/errors.js';
+import { recordLabComparison } from '../compare/lab-comparison.js';
+import { comparisonTable } from '../compare/report.js';
 import { checksFor, type CheckResult } from '../labs/evaluate.js';
 import type { LabEngine } from '../labs/engines.js';
 import { localize, pickLanguage, textFor } from '../labs/i18n.js';
@@ -158,11 +160,30 @@ async function open(options: Record<string, unknown>): Promise<Opened> {
   return { rt, run, target };
 }
 
+/**
+ * At the end of a lab whose steps measure events: where its figures are kept, and once the lab
+ * was done on every engine, the side-by-side table and the report's files.
+ */
+async function comparisonNote(run: LabRun): Promise<string> {
+  const comparison = await recordLabComparison(run.lab, run.progress, run.cluster);
+  if (!comparison) return '';
+  if (!comparison.report) {
+    const other = comparison.missing.join(' and ');
+    return (
+      `\nThis run's figures are kept in ${comparison.dir}. Do the lab on ${other} too ` +
+      `(clusterlab lab start ${run.lab.name} --engine ${comparison.missing[0]} --cluster OTHER) to get them side by side.\n`
+    );
+  }
+  const { headers, rows } = comparisonTable(comparison.report);
+  return `\n${formatTable(headers, rows)}\nReport: ${(comparison.files ?? []).join(', ')}\n`;
+}
+
 /** What follows a step's result: the next step's text, or the end. */
-function printWhatNext(run: LabRun): void {
+async function printWhatNext(run: LabRun): Promise<void> {
   const render = stdoutRender();
   if (run.progress.currentStep === undefined) {
     process.stdout.write(`\n${run.progress.done ? ui('labDone', run.lang) : ui('stepsLeftSkipped', run.lang)}\n`);
+    if (run.progress.done) process.stdout.write(await comparisonNote(run));
     return;
   }
   process.stdout.write(stepBlock(run, stepOf(run), render));
@@ -188,21 +209,27 @@ export async function labStart(args: string[], options: Record<string, unknown>,
   );
   if (isInteractive(options)) return guideRun(rt, run, target, global);
   process.stdout.write(labIntro(run, stdoutRender()));
-  printWhatNext(run);
+  await printWhatNext(run);
   return 0;
 }
 
 async function guideRun(rt: ClusterRuntime, run: LabRun, target: LabTarget, global: GlobalOptions): Promise<number> {
   // The guided mode's prompt library is loaded only for it.
   const { guide } = await import('../labs/interactive.js');
-  await guide(run, target, { rt, reporter: createReporter({ verbose: global.verbose }), clock: systemClock, clusterFlag: clusterFlag(run.cluster) });
+  await guide(run, target, {
+    rt,
+    reporter: createReporter({ verbose: global.verbose }),
+    clock: systemClock,
+    clusterFlag: clusterFlag(run.cluster),
+    onDone: () => comparisonNote(run),
+  });
   return 0;
 }
 
 export async function labResume(_args: string[], options: Record<string, unknown>, global: GlobalOptions): Promise<number> {
   const { rt, run, target } = await open(options);
   if (isInteractive(options)) return guideRun(rt, run, target, global);
-  printWhatNext(run);
+  await printWhatNext(run);
   return 0;
 }
 
@@ -248,7 +275,7 @@ async function checkAndReport(opened: Opened, options: Record<string, unknown>, 
   }
   if (result.outcome.aborted) return 130;
   process.stdout.write(outcomeBlock(run, step, result.outcome, useColor(process.stdout)));
-  if (result.outcome.passed) printWhatNext(run);
+  if (result.outcome.passed) await printWhatNext(run);
   return result.outcome.passed ? 0 : 1;
 }
 
@@ -283,7 +310,7 @@ export async function labSkip(_args: string[], options: Record<string, unknown>)
   const run = await openRun(clusterOf(options), stringOption(options, 'lang') ? pickLanguage(stringOption(options, 'lang')) : undefined);
   const step = await skipStep(run, stringOption(options, 'step'));
   process.stdout.write(`- ${step.id}: skipped\n`);
-  printWhatNext(run);
+  await printWhatNext(run);
   return 0;
 }
 
@@ -291,7 +318,7 @@ export async function labReset(_args: string[], options: Record<string, unknown>
   const { rt, run, target } = await open(options);
   const reporter = createReporter({ verbose: global.verbose });
   await withInterrupt((signal) => resetLab(rt, run, target, reporter, signal));
-  printWhatNext(run);
+  await printWhatNext(run);
   return 0;
 }
 

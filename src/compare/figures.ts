@@ -48,6 +48,8 @@ export interface ComparisonSettings {
 export interface ComparisonReport {
   version: 1;
   createdAt: string;
+  /** Set when the figures come from a lab's runs (swarm-vs-k8s) rather than `clusterlab compare`. */
+  lab?: string;
   events: CompareEvent[];
   settings: ComparisonSettings;
   engines: EngineResult[];

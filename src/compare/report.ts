@@ -67,7 +67,7 @@ export function renderMarkdown(report: ComparisonReport, chartFile: string): str
   const lines = [
     '# Docker Swarm and Kubernetes, side by side',
     '',
-    `Measured by \`clusterlab compare\` on ${report.createdAt}: a ${settings.nodes}-node cluster of each engine, ` +
+    `Measured by ${report.lab ? `the \`${report.lab}\` lab, run on each engine,` : '`clusterlab compare`'} on ${report.createdAt}: a ${settings.nodes}-node cluster of each engine, ` +
       `${settings.replicas} replicas of \`clusterlab/web\`, and the probe sending ${settings.probeRatePerSecond} requests a second ` +
       'through the cluster, counting every failed request and the longest run of failures (the downtime a user sees).',
     '',
@@ -93,8 +93,15 @@ export function renderMarkdown(report: ComparisonReport, chartFile: string): str
   lines.push(
     '## How to read it',
     '',
-    '- *time to recover*: from the event until every replica runs and is ready again, read through the Docker API (swarm) and the Kubernetes API (kube).',
-    '- *failed requests* and *downtime*: what the probe counted from just before the event until the cluster was back, plus a few seconds.',
+    ...(report.lab
+      ? [
+          "- *time*: from the probe's reset just before the event until the step's checks passed (and then held), read through the Docker API (swarm) and the Kubernetes API (kube), to within the checks' polling interval.",
+          "- *failed requests* and *downtime*: what the probe counted from its reset until the step's checks passed.",
+        ]
+      : [
+          '- *time to recover*: from the event until every replica runs and is ready again, read through the Docker API (swarm) and the Kubernetes API (kube).',
+          '- *failed requests* and *downtime*: what the probe counted from just before the event until the cluster was back, plus a few seconds.',
+        ]),
     `- Kubernetes notices a lost node only after its grace period and moves pods after their toleration: this cluster used ${settings.kube.nodeMonitorGracePeriodSeconds} s and ${settings.kube.defaultTolerationSeconds} s (Kubernetes' defaults are 40 s and 300 s).`,
     '- Swarm here runs without IPVS (no routing mesh): dnsrr endpoints and host-mode ports. Kubernetes Services are iptables rules on every node.',
     '',

@@ -5,7 +5,7 @@
  */
 import { messageOf } from '../common/errors.js';
 import { CHECK_KINDS, CHECK_KIND_NAMES, type CheckKindName } from './checks/index.js';
-import type { CheckContext, CheckKind } from './checks/types.js';
+import type { CheckContext, CheckKind, Observation, ProbeWindow } from './checks/types.js';
 import type { LabEngine } from './engines.js';
 import { pollUntilStable, type Clock, type PollRound } from './poller.js';
 import type { LabCheckDoc, LabStepDoc } from './schema.js';
@@ -21,6 +21,8 @@ export interface CheckResult {
   status: CheckStatus;
   ok: boolean;
   transient: boolean;
+  /** A probe check's figures. */
+  figures?: ProbeWindow;
 }
 
 export interface PreparedCheck {
@@ -81,11 +83,20 @@ export async function evaluateCheck(check: PreparedCheck, ctx: CheckContext): Pr
     timer = setTimeout(() => resolve({ ok: false, observed: `no answer from the cluster within ${Math.round(limit / 1000)} s` }), limit);
   });
   try {
-    const observation = await Promise.race([
+    const observation: Observation = await Promise.race([
       kindModule(check.kind).evaluate(check.params, ctx),
       timeout,
     ]);
-    return { index: check.index, kind: check.kind, expected: check.expected, observed: observation.observed, ok: observation.ok, status: observation.ok ? 'passed' : 'failed', transient: check.transient };
+    return {
+      index: check.index,
+      kind: check.kind,
+      expected: check.expected,
+      observed: observation.observed,
+      ok: observation.ok,
+      status: observation.ok ? 'passed' : 'failed',
+      transient: check.transient,
+      ...(observation.figures ? { figures: observation.figures } : {}),
+    };
   } catch (err) {
     return { index: check.index, kind: check.kind, expected: check.expected, observed: `could not look: ${messageOf(err)}`, ok: false, status: 'failed', transient: check.transient };
   } finally {
@@ -108,6 +119,8 @@ export interface StepOutcome {
   results: CheckResult[];
   elapsedMs: number;
   attempts: number;
+  /** On a pass: the clock time from which every check held. */
+  okSince?: number;
 }
 
 /**
@@ -139,7 +152,14 @@ export async function pollChecks(checks: PreparedCheck[], ctx: CheckContext, opt
       onRound: (round) => options.onRound?.(round, latest),
     },
   );
-  return { passed: outcome.passed, aborted: outcome.aborted, results: outcome.results, elapsedMs: outcome.elapsedMs, attempts: outcome.attempts };
+  return {
+    passed: outcome.passed,
+    aborted: outcome.aborted,
+    results: outcome.results,
+    elapsedMs: outcome.elapsedMs,
+    attempts: outcome.attempts,
+    ...(outcome.okSince !== undefined ? { okSince: outcome.okSince } : {}),
+  };
 }
 
 /** "replicas: expected …; saw …" lines of the failed results. */

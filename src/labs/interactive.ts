@@ -22,6 +22,8 @@ export interface GuideOptions {
   /** How to name the cluster in "continue with …" (`--cluster X` when not the default). */
   clusterFlag: string;
   output?: NodeJS.WriteStream;
+  /** Text to add once the lab is done (the side-by-side report of a measuring lab). */
+  onDone?: () => Promise<string>;
 }
 
 type Choice = 'check' | 'hint' | 'show' | 'solve' | 'skip' | 'reset' | 'quit';
@@ -54,6 +56,8 @@ export async function guide(run: LabRun, target: LabTarget, options: GuideOption
   for (;;) {
     if (run.progress.currentStep === undefined) {
       write(`\n${run.progress.done ? ui('labDone', lang) : ui('stepsLeftSkipped', lang)}`);
+      const note = run.progress.done ? await options.onDone?.() : undefined;
+      if (note) write(note);
       return 'done';
     }
     const step = stepOf(run);

@@ -57,6 +57,8 @@ export interface PollOutcome<R> {
   elapsedMs: number;
   /** The run was stopped from outside (Ctrl-C, quit). */
   aborted: boolean;
+  /** On a pass: the clock time of the round from which every result held. */
+  okSince?: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export async function pollUntilStable<R extends { ok: boolean }>(evaluate: Evalu
     const confirmed = okSince !== undefined && now - okSince >= options.confirmMs;
     const remainingMs = okSince !== undefined ? okSince + options.confirmMs - now : deadline - now;
     options.onRound?.({ attempt: attempts, allOk, okSince, remainingMs: Math.max(0, remainingMs) });
-    if (confirmed) return { passed: true, results, attempts, elapsedMs: now - started, aborted: false };
+    if (confirmed) return { passed: true, results, attempts, elapsedMs: now - started, aborted: false, okSince };
     if (signal?.aborted) return { passed: false, results, attempts, elapsedMs: now - started, aborted: true };
     if (okSince === undefined && now >= deadline) return { passed: false, results, attempts, elapsedMs: now - started, aborted: false };
     await clock.sleep(Math.max(0, Math.min(options.intervalMs, remainingMs)), signal);

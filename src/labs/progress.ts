@@ -8,6 +8,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clusterStateDir } from '../cluster/state.js';
+import type { CompareEvent } from '../compare/events.js';
 import type { LabEngine } from './engines.js';
 import { localize } from './i18n.js';
 import type { Lab } from './validate.js';
@@ -22,6 +23,24 @@ export interface StepProgress {
   message?: string;
   /** ISO time of the last check (or skip). */
   checkedAt?: string;
+  /** A passed step that `measures` an event: what it took (see StepMeasurement). */
+  measurement?: StepMeasurement;
+}
+
+/**
+ * An event measured by a lab step: from the probe's reset (the step's text and solution reset
+ * it just before the event) to the first round of checks that passed and held, and what the
+ * probe counted in that window. The same figures `clusterlab compare` measures.
+ */
+export interface StepMeasurement {
+  event: CompareEvent;
+  seconds: number;
+  requests: number;
+  failed: number;
+  downtimeSeconds: number;
+  failuresByReason: Record<string, number>;
+  latencyP95Ms: number | null;
+  measuredAt: string;
 }
 
 export interface LabProgress {
@@ -72,13 +91,21 @@ const isOpen = (s: StepProgress) => s.status === 'pending' || s.status === 'fail
  * The progress after a step got a result. A passed or skipped step moves the lab on to the
  * next open step after it (or else the first open one before it); a failed one stays current.
  */
-export function recordStep(progress: LabProgress, stepId: string, status: Exclude<StepStatus, 'pending'>, message: string | undefined, now: Date): LabProgress {
+export function recordStep(
+  progress: LabProgress,
+  stepId: string,
+  status: Exclude<StepStatus, 'pending'>,
+  message: string | undefined,
+  now: Date,
+  measurement?: StepMeasurement,
+): LabProgress {
   const index = progress.steps.findIndex((s) => s.id === stepId);
   if (index < 0) throw new Error(`no step ${stepId} in lab ${progress.lab}`);
   const steps = progress.steps.map((s, i): StepProgress => {
     if (i !== index) return s;
     const updated: StepProgress = { id: s.id, title: s.title, status, checkedAt: now.toISOString() };
     if (message !== undefined) updated.message = message;
+    if (measurement !== undefined && status === 'passed') updated.measurement = measurement;
     return updated;
   });
   let currentStep: string | undefined = stepId;

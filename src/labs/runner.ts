@@ -16,7 +16,7 @@ import { textFor } from './i18n.js';
 import { provideImages } from './images.js';
 import { loadLabDir } from './load.js';
 import type { Clock, PollRound } from './poller.js';
-import { freshProgress, readProgress, readSession, recordStep, writeProgress, writeSession, type LabProgress, type LabSession } from './progress.js';
+import { freshProgress, readProgress, readSession, recordStep, writeProgress, writeSession, type LabProgress, type LabSession, type StepMeasurement } from './progress.js';
 import type { LabScript, LabStepDoc } from './schema.js';
 import { runScript, tail, type ScriptResult } from './shell.js';
 import type { LabTarget } from './target.js';
@@ -210,8 +210,30 @@ export async function checkStep(run: LabRun, target: LabTarget, options: CheckSt
   if (outcome.aborted) return { step, outcome };
   const now = (options.now ?? (() => new Date()))();
   const message = outcome.passed ? undefined : failureLines(outcome.results).join('; ');
-  await saveProgress(run, recordStep(run.progress, step.id, outcome.passed ? 'passed' : 'failed', message, now));
+  const measurement = outcome.passed ? measurementOf(step, outcome, now) : undefined;
+  await saveProgress(run, recordStep(run.progress, step.id, outcome.passed ? 'passed' : 'failed', message, now, measurement));
   return { step, outcome };
+}
+
+/**
+ * What a passed step that `measures` an event took: from the probe window's start (its
+ * reset, just before the event) to the round from which the checks held, and the probe's
+ * figures of that window. Undefined when the step measures nothing or has no probe check.
+ */
+export function measurementOf(step: LabStepDoc, outcome: StepOutcome, now: Date): StepMeasurement | undefined {
+  const figures = outcome.results.find((r) => r.figures)?.figures;
+  if (!step.measures || !figures?.windowStartedAt || outcome.okSince === undefined) return undefined;
+  const seconds = Math.max(0, (outcome.okSince - Date.parse(figures.windowStartedAt)) / 1000);
+  return {
+    event: step.measures,
+    seconds: Math.round(seconds * 10) / 10,
+    requests: figures.requests,
+    failed: figures.failed,
+    downtimeSeconds: figures.downtimeSeconds,
+    failuresByReason: figures.failuresByReason,
+    latencyP95Ms: figures.latencyP95Ms,
+    measuredAt: now.toISOString(),
+  };
 }
 
 /** The next hint of the step (each call shows one more, the last one again at the end). */

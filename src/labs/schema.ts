@@ -28,6 +28,7 @@
  * ```
  */
 import * as z from 'zod';
+import { COMPARE_EVENTS } from '../compare/events.js';
 import { CHECK_KINDS, CHECK_KIND_NAMES } from './checks/index.js';
 import { LAB_ENGINES } from './engines.js';
 
@@ -145,6 +146,13 @@ export const stepSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(1800).default(60).meta({ description: 'How long `lab check` and the grader poll.' }),
   confirmSeconds: z.number().min(0).max(120).optional().meta({ description: "How long a pass must hold (default: the lab's)." }),
   points: z.int().min(0).max(1000).default(1).meta({ description: 'Score of the step in `grade`.' }),
+  measures: z
+    .enum(COMPARE_EVENTS)
+    .optional()
+    .meta({
+      description:
+        "The event this step puts the app through (as in `clusterlab compare`): when it passes, the time from the probe's reset to the pass and the probe's figures are kept, and a lab done on both engines ends in a side-by-side report.",
+    }),
 });
 
 const secondsSchema = (min: number, max: number) => z.int().min(min).max(max);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradeReportSchema } from '../../src/labs/report.js';
 import { clusterlab, clusterlabOk, kubeTestClient, show, uniqueName } from './helpers.js';
-import { expectOutageCaught, grade, labCluster, selfTest } from './labs-support.js';
+import { expectLabComparison, expectOutageCaught, grade, labCluster, selfTest } from './labs-support.js';
 
 const KUBE = uniqueName('labs-kb');
 const { dirs } = labCluster(KUBE);
@@ -59,6 +59,6 @@ describe.sequential(`labs on kube cluster ${KUBE}`, () => {
   }, 900_000);
 
   it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
-    await selfTest('swarm-vs-k8s', KUBE, 'kube');
+    await expectLabComparison('kube', await selfTest('swarm-vs-k8s', KUBE, 'kube'));
   }, 900_000);
 });

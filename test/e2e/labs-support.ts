@@ -3,12 +3,14 @@
  * built CLI (`lab start`, then `lab solve` step by step, `lab status -o json` ends with
  * done: true), the grader's JSON report, and a pseudo-terminal for the guided mode.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { ComparisonReport, EngineResult } from '../../src/compare/figures.js';
 import type { LabProgress } from '../../src/labs/progress.js';
 import { gradeReportSchema, type GradeReport } from '../../src/labs/report.js';
-import { ROOT, cleanEnv, clusterlab, clusterlabOk, figure, removeCluster, seconds, show, waitFor } from './helpers.js';
+import { HOME, ROOT, cleanEnv, clusterlab, clusterlabOk, figure, removeCluster, seconds, show, waitFor } from './helpers.js';
 
 /**
  * The file's cluster, made by its first `lab start` and removed after its last test, with
@@ -31,9 +33,13 @@ export async function status(cluster: string): Promise<LabProgress> {
   return JSON.parse((await clusterlabOk(['lab', 'status', '--cluster', cluster, '-o', 'json'])).stdout) as LabProgress;
 }
 
-/** `lab start`, then `lab solve` on each current step until none is left; every step must pass. */
-export async function selfTest(lab: string, cluster: string, engine: 'swarm' | 'kube'): Promise<void> {
+/**
+ * `lab start`, then `lab solve` on each current step until none is left; every step must pass.
+ * Returns what the last `lab solve` printed (the end of the lab).
+ */
+export async function selfTest(lab: string, cluster: string, engine: 'swarm' | 'kube'): Promise<string> {
   const started = Date.now();
+  let last = '';
   const start = await clusterlab(['lab', 'start', lab, '--cluster', cluster, '--engine', engine], { timeoutMs: 600_000 });
   expect(start.exitCode, show(start)).toBe(0);
   expect(start.stdout).toContain('Step 1/');
@@ -44,11 +50,37 @@ export async function selfTest(lab: string, cluster: string, engine: 'swarm' | '
     const solve = await clusterlab(['lab', 'solve', '--cluster', cluster], { timeoutMs: 400_000 });
     expect(solve.exitCode, `${lab} on ${engine}, step ${progress.currentStep}\n${show(solve)}`).toBe(0);
     expect(solve.stdout).toContain(`✓ ${progress.currentStep}: passed`);
+    last = solve.stdout;
   }
   const done = await status(cluster);
   expect(done.done, JSON.stringify(done, null, 2)).toBe(true);
   expect(done.steps.every((s) => s.status === 'passed' && s.checkedAt)).toBe(true);
   figure(`lab ${lab} on ${engine}: every reference solution`, seconds(Date.now() - started));
+  return last;
+}
+
+/**
+ * swarm-vs-k8s kept this engine's figures, one per event; the run that finds the other engine's
+ * there too (the swarm and kube labs run at the same time) printed the table and wrote the report.
+ */
+export async function expectLabComparison(engine: 'swarm' | 'kube', ending: string): Promise<void> {
+  const dir = path.join(HOME, 'comparisons', 'swarm-vs-k8s');
+  const mine = JSON.parse(await readFile(path.join(dir, `${engine}.json`), 'utf8')) as EngineResult;
+  expect(mine.events.map((e) => e.event)).toEqual(['crash', 'node-loss', 'rollout', 'scale']);
+  for (const e of mine.events) {
+    expect(e.seconds, JSON.stringify(e)).toBeGreaterThan(0);
+    expect(e.probe!.requests, JSON.stringify(e)).toBeGreaterThan(0);
+    figure(`swarm-vs-k8s on ${engine}, ${e.event}: seconds, failed of requests, downtime`, `${e.seconds} s, ${e.probe!.failed}/${e.probe!.requests}, ${e.probe!.downtimeSeconds} s`);
+  }
+  if (ending.includes("This run's figures are kept in")) {
+    expect(ending).toContain(`Do the lab on ${engine === 'swarm' ? 'kube' : 'swarm'} too`);
+    return;
+  }
+  expect(ending).toMatch(/^EVENT\s+MEASURE\s+DOCKER SWARM\s+KUBERNETES$/m);
+  expect(ending).toMatch(/^lose a node\s+time to recover\s+\d+\.\d s\s+\d+\.\d s$/m);
+  const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as ComparisonReport;
+  expect(report.engines.map((e) => e.engine)).toEqual(['swarm', 'kube']);
+  expect(await readFile(path.join(dir, 'chart.svg'), 'utf8')).toContain('<svg');
 }
 
 export async function grade(lab: string, cluster: string, extra: string[] = []): Promise<{ exitCode: number; report: GradeReport; raw: string }> {

@@ -15,7 +15,7 @@ import { gradeReportSchema } from '../../src/labs/report.js';
 import type { ClassroomResult } from '../../src/labs/reporters/github.js';
 import { childrenNamed, parseXml } from '../unit/labs-xml.js';
 import { CLI, clusterlab, clusterlabOk, show, swarmClient, uniqueName, waitFor, type SwarmClient } from './helpers.js';
-import { checkOf, expectOutageCaught, grade, labCluster, selfTest, status, terminal } from './labs-support.js';
+import { checkOf, expectLabComparison, expectOutageCaught, grade, labCluster, selfTest, status, terminal } from './labs-support.js';
 
 const SWARM = uniqueName('labs-sw');
 const { dirs } = labCluster(SWARM);
@@ -187,6 +187,6 @@ describe.sequential(`labs on swarm cluster ${SWARM}`, () => {
   }, 900_000);
 
   it('swarm-vs-k8s: every reference solution passes (crash, node loss, rollout, scale, measured by the probe)', async () => {
-    await selfTest('swarm-vs-k8s', SWARM, 'swarm');
+    await expectLabComparison('swarm', await selfTest('swarm-vs-k8s', SWARM, 'swarm'));
   }, 900_000);
 });

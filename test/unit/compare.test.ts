@@ -7,13 +7,17 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMPARE_LAB, WEB_V1, WEB_V2, kubeDriver, swarmDriver } from '../../src/compare/app.js';
 import { escapeXml, niceMax, renderChart } from '../../src/compare/chart.js';
-import { parseEvents } from '../../src/compare/events.js';
+import { COMPARE_EVENTS, parseEvents } from '../../src/compare/events.js';
+import { recordLabComparison } from '../../src/compare/lab-comparison.js';
 import type { ComparisonReport, EventFigures } from '../../src/compare/figures.js';
 import { busiestWorker, isServing, measureEvent, type MeasureContext } from '../../src/compare/measure.js';
 import { comparisonRows, comparisonTable, renderMarkdown } from '../../src/compare/report.js';
 import { writeReport } from '../../src/compare/run.js';
 import { loadLab } from '../../src/labs/load.js';
-import { scriptFor } from '../../src/labs/runner.js';
+import type { StepOutcome } from '../../src/labs/evaluate.js';
+import type { LabProgress } from '../../src/labs/progress.js';
+import { measurementOf, scriptFor } from '../../src/labs/runner.js';
+import type { Lab } from '../../src/labs/validate.js';
 import type { Workload } from '../../src/labs/view.js';
 import { FakeClock, FakeView, node, replica, workload } from './labs-fakes.js';
 import { childrenNamed, parseXml } from './labs-xml.js';
@@ -241,5 +245,121 @@ describe('measuring', () => {
     const f = await measureEvent({ view, driver: swarmDriver, clock, run: async () => undefined, power: async () => undefined }, 'rollout');
     expect(f).toMatchObject({ event: 'rollout', completed: false, seconds: null, probe: null });
     expect(f.error).toMatch(/did not settle at 3 ready replicas within 240 s/);
+  });
+});
+
+describe('the swarm-vs-k8s lab done on both engines', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  /** A done run of the lab on one engine, with each measured step's figures. */
+  function doneRun(lab: Lab, engine: 'swarm' | 'kube', seconds: Record<string, number>): LabProgress {
+    return {
+      lab: lab.name,
+      title: 'Swarm vs Kubernetes',
+      engine,
+      done: true,
+      updatedAt: '2026-11-23T18:00:00.000Z',
+      steps: lab.steps.map((step) => ({
+        id: step.id,
+        title: step.id,
+        status: 'passed' as const,
+        checkedAt: '2026-11-23T18:00:00.000Z',
+        ...(step.measures
+          ? {
+              measurement: {
+                event: step.measures,
+                seconds: seconds[step.measures]!,
+                requests: 300,
+                failed: step.measures === 'node-loss' ? 12 : 0,
+                downtimeSeconds: step.measures === 'node-loss' ? 1.5 : 0,
+                failuresByReason: (step.measures === 'node-loss' ? { ETIMEDOUT: 12 } : {}) as Record<string, number>,
+                latencyP95Ms: 4,
+                measuredAt: `2026-11-23T18:0${COMPARE_EVENTS.indexOf(step.measures)}:00.000Z`,
+              },
+            }
+          : {}),
+      })),
+    };
+  }
+
+  it('keeps each run, and the second engine’s run writes the side-by-side report', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'clusterlab-labcmp-'));
+    dirs.push(home);
+    const env = { CLUSTERLAB_HOME: home };
+    const lab = await loadLab(COMPARE_LAB);
+    expect(lab.steps.filter((s) => s.measures).map((s) => s.measures)).toEqual([...COMPARE_EVENTS]);
+
+    const first = await recordLabComparison(lab, doneRun(lab, 'kube', { crash: 6.1, 'node-loss': 34, rollout: 18, scale: 17 }), 'k8s', env);
+    expect(first).toEqual({ dir: path.join(home, 'comparisons', 'swarm-vs-k8s'), missing: ['swarm'] });
+    const second = await recordLabComparison(lab, doneRun(lab, 'swarm', { crash: 20, 'node-loss': 28, rollout: 30, scale: 31 }), 'sw', env);
+    expect(second?.missing).toEqual([]);
+    expect(second?.files?.map((f) => path.basename(f))).toEqual(['report.json', 'report.md', 'chart.svg']);
+
+    const report = JSON.parse(await readFile(path.join(first!.dir, 'report.json'), 'utf8')) as ComparisonReport;
+    expect(report).toMatchObject({ lab: 'swarm-vs-k8s', events: [...COMPARE_EVENTS], settings: { nodes: 3, kube: { nodeMonitorGracePeriodSeconds: 10, defaultTolerationSeconds: 20 } } });
+    expect(report.engines.map((e) => [e.engine, e.cluster])).toEqual([['swarm', 'sw'], ['kube', 'k8s']]);
+    const { rows } = comparisonTable(report);
+    expect(rows.find((r) => r[0] === 'lose a node' && r[1] === 'time to recover')).toEqual(['lose a node', 'time to recover', '28.0 s', '34.0 s']);
+    expect(rows.find((r) => r[0] === 'lose a node' && r[1] === 'failed requests')).toEqual(['lose a node', 'failed requests', '12 of 300', '12 of 300']);
+    const md = await readFile(path.join(first!.dir, 'report.md'), 'utf8');
+    expect(md).toContain('Measured by the `swarm-vs-k8s` lab, run on each engine,');
+    expect(md).toContain("from the probe's reset just before the event until the step's checks passed");
+  });
+
+  it('keeps nothing for a run that is not done, or a lab that measures nothing', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'clusterlab-labcmp-'));
+    dirs.push(home);
+    const lab = await loadLab(COMPARE_LAB);
+    const run = doneRun(lab, 'swarm', { crash: 1, 'node-loss': 2, rollout: 3, scale: 4 });
+    expect(await recordLabComparison(lab, { ...run, done: false }, 'sw', { CLUSTERLAB_HOME: home })).toBeUndefined();
+    const scaling = await loadLab('scaling');
+    const unmeasured = { ...run, lab: 'scaling', steps: run.steps.map(({ measurement: _m, ...s }) => s) };
+    expect(await recordLabComparison(scaling, unmeasured, 'sw', { CLUSTERLAB_HOME: home })).toBeUndefined();
+  });
+});
+
+describe('a measured step', () => {
+  const outcome = (okSince: number | undefined): StepOutcome => ({
+    passed: true,
+    aborted: false,
+    attempts: 4,
+    elapsedMs: 9_000,
+    ...(okSince !== undefined ? { okSince } : {}),
+    results: [
+      { index: 0, kind: 'replicas', expected: '', observed: '', ok: true, status: 'passed', transient: false },
+      {
+        index: 1,
+        kind: 'probe',
+        expected: '',
+        observed: '',
+        ok: true,
+        status: 'passed',
+        transient: false,
+        figures: { windowStartedAt: '2026-11-23T18:00:00.000Z', requests: 120, failed: 3, downtimeSeconds: 0.4, failuresByReason: { ECONNREFUSED: 3 }, latencyP95Ms: 5 },
+      },
+    ],
+  });
+
+  it('takes the time from the probe’s reset to the round the checks held from, and the probe’s figures', async () => {
+    const lab = await loadLab(COMPARE_LAB);
+    const crash = lab.steps.find((s) => s.id === 'crash')!;
+    const now = new Date('2026-11-23T18:00:20.000Z');
+    expect(measurementOf(crash, outcome(Date.parse('2026-11-23T18:00:12.340Z')), now)).toEqual({
+      event: 'crash',
+      seconds: 12.3,
+      requests: 120,
+      failed: 3,
+      downtimeSeconds: 0.4,
+      failuresByReason: { ECONNREFUSED: 3 },
+      latencyP95Ms: 5,
+      measuredAt: now.toISOString(),
+    });
+    // A step that measures nothing, or a pass without its time: no measurement.
+    const scaling = await loadLab('scaling');
+    expect(measurementOf(scaling.steps[0]!, outcome(Date.parse('2026-11-23T18:00:12.340Z')), now)).toBeUndefined();
+    expect(measurementOf(crash, outcome(undefined), now)).toBeUndefined();
   });
 });

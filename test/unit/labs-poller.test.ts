@@ -26,15 +26,19 @@ describe('pollUntilStable', () => {
     expect(rounds.map((r) => r.at - start)).toEqual([0, 1_000, 2_000, 3_000, 4_000, 5_000]);
     expect(rounds.map((r) => r.confirming)).toEqual([false, false, false, true, true, true]);
     expect(outcome.elapsedMs).toBe(5_000);
+    // Since when it held: the first passing round (what a measured step times).
+    expect(outcome.okSince! - start).toBe(2_000);
   });
 
   it('starts the confirmation over when the state flaps', async () => {
     const clock = new FakeClock();
+    const start = clock.now();
     const { evaluate, rounds } = scripted(clock, [true, true, false, true, true, true, true]);
     const outcome = await pollUntilStable(evaluate, { timeoutMs: 60_000, intervalMs: 1_000, confirmMs: 2_000, clock });
     expect(outcome.passed).toBe(true);
     // ok at 0,1; fails at 2; ok again from 3: confirmed at 5.
     expect(outcome.elapsedMs).toBe(5_000);
+    expect(outcome.okSince! - start).toBe(3_000);
     expect(rounds).toHaveLength(6);
   });
 

@@ -75,6 +75,14 @@ export const probeCheck: CheckKind<Params> = {
     if (missing.length > 0) parts.push(`never saw ${missing.join(', ')}`);
     const lastFailure = fail > 0 ? describeLastFailure(stats.failures.samples) : undefined;
     if (lastFailure) parts.push(`last failure: ${lastFailure}`);
-    return { ok, observed: parts.join('; ') };
+    const figures = {
+      windowStartedAt: stats.windowStartedAt,
+      requests,
+      failed: fail,
+      downtimeSeconds,
+      failuresByReason: stats.failures.byReason,
+      latencyP95Ms: stats.latencyMs.p95,
+    };
+    return { ok, observed: parts.join('; '), figures };
   },
 };

@@ -12,6 +12,19 @@ export interface Observation {
   ok: boolean;
   /** What the cluster showed, in words: "2 running (web.1 on leader, web.3 on worker2)". */
   observed: string;
+  /** The probe's figures, from a probe check: a step that `measures` an event keeps them. */
+  figures?: ProbeWindow;
+}
+
+/** What the probe app counted since its last reset (the start of the window). */
+export interface ProbeWindow {
+  windowStartedAt: string | null;
+  requests: number;
+  failed: number;
+  /** The longest run of failed requests (s). */
+  downtimeSeconds: number;
+  failuresByReason: Record<string, number>;
+  latencyP95Ms: number | null;
 }
 
 export interface CheckContext {
