@@ -40,6 +40,7 @@ import { isIP } from 'node:net';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import * as z from 'zod';
 import { UserError } from '../common/errors.js';
+import { describeValue, didYouMean, formatPath, problemsFromIssue, type IssueRules, type LocatedProblem, type Segment } from '../common/schema-problems.js';
 import { dns1123LabelProblem } from './names.js';
 import { CPU_PATTERN, CPU_STRING_RE, QUANTITY_PATTERN, parseCpus, parseQuantityBytes } from './quantity.js';
 import {
@@ -199,15 +200,6 @@ const labelsSchema = z
   )
   .meta({ description: 'Orchestrator node labels (Kubernetes label rules).' });
 
-/** How a YAML value is named in messages: 'a list', 'string "x"', 'number 3'. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
-  return `${typeof value} ${String(value)}`;
-}
-
 const cpusSchema = z
   .union([z.number().meta({ exclusiveMinimum: 0 }), z.string().meta({ pattern: CPU_PATTERN })], {
     error: (iss) => `expected a number, got ${describeValue(iss.input)}`,
@@ -341,19 +333,6 @@ export function clusterConfigJsonSchema(): object {
 // ---------------------------------------------------------------------------
 // Issues → problems
 
-type Segment = string | number;
-
-/** `nodes[1].ports[0].hostPort`, `nodes[0].labels["example.com/zone"]` */
-export function formatPath(segments: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of segments) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(seg))) out += out ? `.${String(seg)}` : String(seg);
-    else out += `[${JSON.stringify(String(seg))}]`;
-  }
-  return out;
-}
-
 /** Path with list indexes and label keys generalised: `nodes[].labels.*`, the key of FIELD_HINTS. */
 function pathPattern(segments: readonly Segment[]): string {
   const parts: string[] = [];
@@ -387,121 +366,8 @@ const FIELD_HINTS: Record<string, string> = {
   'nodes[].ports[].protocol': 'tcp or udp',
 };
 
-/** zod's type names as a YAML author thinks of them. */
-export const TYPE_NAMES: Record<string, string> = {
-  object: 'a mapping',
-  record: 'a mapping',
-  array: 'a list',
-  string: 'a string',
-  number: 'a number',
-  int: 'a whole number',
-  boolean: 'true or false',
-};
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}
-
-/** The closest candidate, if it is close enough to be a likely typo. */
-export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
-  const lower = input.toLowerCase();
-  let best: { candidate: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (!best || distance < best.distance) best = { candidate, distance };
-  }
-  if (!best) return undefined;
-  if (best.distance <= Math.max(1, Math.min(2, Math.floor(best.candidate.length / 3)))) return best.candidate;
-  // "mem" → "memory", "kubernetes" → "kube": one field starts with the other.
-  const related = candidates.filter((c) => {
-    const other = c.toLowerCase();
-    return Math.min(other.length, lower.length) >= 3 && (other.startsWith(lower) || lower.startsWith(other));
-  });
-  return related.length === 1 ? related[0] : undefined;
-}
-
-/** Field names of the object schema at a path (for unknown-field hints). */
-function fieldsAt(schema: z.ZodType, path: readonly Segment[]): string[] {
-  let current: z.ZodType | undefined = schema;
-  const unwrap = (s: z.ZodType): z.ZodType => {
-    let t = s;
-    for (;;) {
-      if (t instanceof z.ZodOptional || t instanceof z.ZodDefault || t instanceof z.ZodNullable) t = t.unwrap() as z.ZodType;
-      else if (t instanceof z.ZodPipe) t = t.in as z.ZodType;
-      else return t;
-    }
-  };
-  for (const seg of path) {
-    if (!current) return [];
-    const s = unwrap(current);
-    if (typeof seg === 'number' && s instanceof z.ZodArray) current = s.element as z.ZodType;
-    else if (typeof seg === 'string' && s instanceof z.ZodObject) current = (s.shape as Record<string, z.ZodType>)[seg];
-    else return [];
-  }
-  const s = current ? unwrap(current) : undefined;
-  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-}
-
-type LocatedProblem = ConfigProblem & { segments: Segment[]; atKey?: boolean };
-
-function problemsFromIssue(issue: z.core.$ZodIssue, basePath: readonly Segment[] = []): LocatedProblem[] {
-  const segments = [...basePath, ...(issue.path as Segment[])];
-  const path = formatPath(segments);
-  const input = (issue as { input?: unknown }).input;
-  const hintOf = (): string | undefined => FIELD_HINTS[pathPattern(segments)];
-  // YAML has no undefined: a schema that saw undefined saw a missing field.
-  const missing = input === undefined && ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code);
-  if (missing) {
-    const field = segments[segments.length - 1];
-    return [{ path, segments, atKey: true, message: `missing required field ${JSON.stringify(field)}`, hint: hintOf() }];
-  }
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const allowed = fieldsAt(configSchema, segments);
-      return issue.keys.map((key) => {
-        const suggestion = didYouMean(key, allowed);
-        return {
-          path: formatPath([...segments, key]),
-          segments: [...segments, key],
-          atKey: true,
-          message: `unknown field ${JSON.stringify(key)}`,
-          hint: `${suggestion ? `did you mean ${JSON.stringify(suggestion)}? ` : ''}allowed fields here: ${allowed.join(', ')}`,
-        };
-      });
-    }
-    case 'invalid_type': {
-      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
-      return [{ path, segments, message: `expected ${expected}, got ${describeValue(input)}`, hint: hintOf() }];
-    }
-    case 'invalid_value': {
-      const values = issue.values.map((v) => JSON.stringify(v));
-      const got = `, got ${describeValue(input)}`;
-      const suggestion = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
-      const message = values.length === 1 ? `must be ${values[0]}${got}` : `must be one of ${values.join(', ')}${got}`;
-      return [{ path, segments, message, hint: suggestion ? `did you mean ${JSON.stringify(suggestion)}?` : hintOf() }];
-    }
-    case 'invalid_key':
-    case 'invalid_element':
-      return issue.issues
-        .flatMap((inner) => problemsFromIssue(inner, segments))
-        .map((p) => ({ ...p, atKey: issue.code === 'invalid_key' }));
-    case 'custom': {
-      const hint = (issue.params as { hint?: string } | undefined)?.hint ?? hintOf();
-      return [{ path, segments, message: issue.message, hint }];
-    }
-    default:
-      // too_small / too_big / formats: the schema words these messages itself.
-      return [{ path, segments, message: issue.message }];
-  }
-}
+/** The config's field hints, and its schema's own words for unions and ranges. */
+const CONFIG_RULES: IssueRules = { schema: configSchema, hintAt: (segments) => FIELD_HINTS[pathPattern(segments)], ownMessages: true };
 
 // ---------------------------------------------------------------------------
 // Cross-field rules, on what parses of each node (so they are reported beside
@@ -740,13 +606,13 @@ export function parseClusterConfig(text: string, source: string): ClusterSpec {
       }),
     ];
     const kind = kindSchema.safeParse(fields['kind'], { reportInput: true });
-    if (!kind.success) problems.push(...kind.error.issues.flatMap((i) => problemsFromIssue(i, ['kind'])).map(place));
+    if (!kind.success) problems.push(...kind.error.issues.flatMap((i) => problemsFromIssue(i, CONFIG_RULES, ['kind'])).map(place));
     throw new ConfigError(source, problems);
   }
 
   const result = configSchema.safeParse(raw, { reportInput: true });
   const located = [
-    ...(result.success ? [] : result.error.issues.flatMap((i) => problemsFromIssue(i))),
+    ...(result.success ? [] : result.error.issues.flatMap((i) => problemsFromIssue(i, CONFIG_RULES))),
     ...crossFieldProblems(fields),
   ].map(place);
   if (!result.success || located.length > 0) {

@@ -4,14 +4,12 @@
  * expected a whole number, got string "three"`). The same loading order as the cluster
  * config: YAML syntax, apiVersion, the schema, then rules across fields.
  */
-import type * as z from 'zod';
-import { describeValue, didYouMean, formatPath, formatProblem, locate, readYaml, TYPE_NAMES, type ConfigProblem } from '../cluster/config.js';
+import { formatProblem, locate, readYaml, type ConfigProblem } from '../cluster/config.js';
 import { UserError } from '../common/errors.js';
+import { describeValue, formatPath, problemsFromIssue, type LocatedProblem, type Segment } from '../common/schema-problems.js';
 import { LAB_ENGINES, type LabEngine } from './engines.js';
 import { isPerEngine, type LabText } from './i18n.js';
 import { LAB_API_VERSION, LAB_KIND, labSchema, type LabDoc, type LabScript } from './schema.js';
-
-type Segment = string | number;
 
 export const LAB_HINT = 'see the "Labs and grading" section of the README (JSON Schema: schema/lab.schema.json)';
 
@@ -35,135 +33,6 @@ export class LabError extends UserError {
   }
 }
 
-type Issue = z.core.$ZodIssue;
-type Located = LabProblem & { segments: Segment[]; atKey?: boolean };
-
-/** How far into the input a branch of a union got before failing: the likeliest meant branch goes furthest. */
-function reach(issues: readonly Issue[]): number {
-  let best = -1;
-  for (const issue of issues) {
-    const depth = issue.path.length;
-    let score: number;
-    if (issue.code === 'invalid_union') score = depth + Math.max(...issue.errors.map(reach));
-    else if (issue.code === 'invalid_type' || issue.code === 'invalid_value') score = depth;
-    else if (issue.code === 'invalid_key') score = depth - 0.5; // the keys do not fit: likely the wrong branch
-    else score = depth + 0.75; // the shape fits, a rule failed
-    best = Math.max(best, score);
-  }
-  return best;
-}
-
-function unionProblems(issue: Extract<Issue, { code: 'invalid_union' }>, segments: Segment[]): Located[] {
-  const path = formatPath(segments);
-  const input = (issue as { input?: unknown }).input;
-  const rootTypeOnly = issue.errors.every((branch) => branch.length === 1 && branch[0]!.path.length === 0 && branch[0]!.code === 'invalid_type');
-  if (rootTypeOnly) {
-    const expected = [...new Set(issue.errors.map((b) => TYPE_NAMES[(b[0] as { expected: string }).expected] ?? 'something else'))];
-    return [{ path, segments, message: `expected ${expected.join(' or ')}, got ${describeValue(input)}` }];
-  }
-  let chosen = issue.errors[0] ?? [];
-  let chosenReach = reach(chosen);
-  for (const branch of issue.errors.slice(1)) {
-    const r = reach(branch);
-    if (r > chosenReach || (r === chosenReach && branch.length < chosen.length)) {
-      chosen = branch;
-      chosenReach = r;
-    }
-  }
-  return chosen.flatMap((inner) => problemsFromIssue(inner, segments));
-}
-
-function sizeMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>, input: unknown): string {
-  const small = issue.code === 'too_small';
-  const bound = Number(small ? issue.minimum : issue.maximum);
-  if (issue.origin === 'array') {
-    return small ? `needs at least ${bound} item${bound === 1 ? '' : 's'}` : `has more than ${bound} items`;
-  }
-  if (issue.origin === 'string') return small ? (bound === 1 ? 'must not be empty' : `must have at least ${bound} characters`) : `must have at most ${bound} characters`;
-  const inclusive = (issue as { inclusive?: boolean }).inclusive !== false;
-  const relation = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
-  return `must be ${relation} ${bound}, got ${describeValue(input)}`;
-}
-
-function problemsFromIssue(issue: Issue, basePath: readonly Segment[] = []): Located[] {
-  const segments = [...basePath, ...(issue.path as Segment[])];
-  const path = formatPath(segments);
-  const input = (issue as { input?: unknown }).input;
-  const missing = input === undefined && ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code);
-  if (missing) {
-    const field = segments[segments.length - 1];
-    return [{ path, segments, atKey: true, message: `missing required field ${JSON.stringify(field)}` }];
-  }
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const allowed = fieldsAt(segments);
-      return issue.keys.map((key) => {
-        const suggestion = didYouMean(key, allowed);
-        return {
-          path: formatPath([...segments, key]),
-          segments: [...segments, key],
-          atKey: true,
-          message: `unknown field ${JSON.stringify(key)}`,
-          hint: `${suggestion ? `did you mean ${JSON.stringify(suggestion)}? ` : ''}${allowed.length ? `allowed fields here: ${allowed.join(', ')}` : ''}`.trim(),
-        };
-      });
-    }
-    case 'invalid_type':
-      return [{ path, segments, message: `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${describeValue(input)}` }];
-    case 'invalid_value': {
-      const values = issue.values.map((v) => JSON.stringify(v));
-      const suggestion = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
-      const message = values.length === 1 ? `must be ${values[0]}, got ${describeValue(input)}` : `must be one of ${values.join(', ')}, got ${describeValue(input)}`;
-      return [{ path, segments, message, ...(suggestion ? { hint: `did you mean ${JSON.stringify(suggestion)}?` } : {}) }];
-    }
-    case 'invalid_union':
-      return unionProblems(issue, segments);
-    case 'invalid_key':
-    case 'invalid_element':
-      return issue.issues.flatMap((inner) => problemsFromIssue(inner, segments)).map((p) => ({ ...p, atKey: issue.code === 'invalid_key' }));
-    case 'too_small':
-    case 'too_big':
-      return [{ path, segments, message: sizeMessage(issue, input) }];
-    case 'invalid_format':
-      return [{ path, segments, message: `must be ${issue.format === 'url' ? 'a URL, like http://127.0.0.1:8080/' : `in ${issue.format} format`}, got ${describeValue(input)}` }];
-    case 'not_multiple_of':
-      return [{ path, segments, message: issue.message }];
-    case 'custom': {
-      const hint = (issue.params as { hint?: string } | undefined)?.hint;
-      return [{ path, segments, message: issue.message, ...(hint ? { hint } : {}) }];
-    }
-    default:
-      return [{ path, segments, message: (issue as { message: string }).message }];
-  }
-}
-
-/** Field names allowed at a path of the lab format (for "did you mean" on unknown fields). */
-function fieldsAt(segments: readonly Segment[]): string[] {
-  let current: z.ZodType | undefined = labSchema;
-  const objectOf = (s: z.ZodType | undefined): z.ZodType | undefined => {
-    let t = s;
-    for (let guard = 0; t && guard < 20; guard++) {
-      const def = (t as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; options?: z.ZodType[] } }).def;
-      if (def.type === 'optional' || def.type === 'default' || def.type === 'prefault' || def.type === 'nullable') t = def.innerType;
-      else if (def.type === 'pipe') t = def.in;
-      else if (def.type === 'union') t = def.options?.map((o) => objectOf(o)).find((o) => o && (o as unknown as { def: { type: string } }).def.type === 'object');
-      else return t;
-    }
-    return t;
-  };
-  for (const seg of segments) {
-    const s = objectOf(current);
-    if (!s) return [];
-    const def = (s as unknown as { def: { type: string; element?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
-    if (typeof seg === 'number' && def.type === 'array') current = def.element;
-    else if (typeof seg === 'string' && def.type === 'object') current = def.shape?.[seg];
-    else return [];
-  }
-  const s = objectOf(current);
-  const def = (s as unknown as { def?: { type: string; shape?: Record<string, z.ZodType> } } | undefined)?.def;
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
-}
-
 // ---------------------------------------------------------------------------
 // Rules across fields, on the parsed lab
 
@@ -172,8 +41,8 @@ function scriptEngines(script: LabScript | undefined): LabEngine[] {
   return LAB_ENGINES.filter((e) => script[e] !== undefined);
 }
 
-function crossFieldProblems(lab: LabDoc, folderName: string | undefined): Located[] {
-  const problems: Located[] = [];
+function crossFieldProblems(lab: LabDoc, folderName: string | undefined): LocatedProblem[] {
+  const problems: LocatedProblem[] = [];
   const engines = new Set<LabEngine>(lab.engines);
   const at = (segments: Segment[], message: string, hint?: string): void => {
     problems.push({ path: formatPath(segments), segments, message, ...(hint ? { hint } : {}) });
@@ -244,7 +113,7 @@ function crossFieldProblems(lab: LabDoc, folderName: string | undefined): Locate
  * A misspelt field also makes its object's own rule complain ("a check needs one kind", "say
  * how many"); the unknown field, with its "did you mean", says it better alone.
  */
-function dropEchoes(problems: Located[]): Located[] {
+function dropEchoes(problems: LocatedProblem[]): LocatedProblem[] {
   const unknownParents = new Set(problems.filter((p) => p.message.startsWith('unknown field')).map((p) => formatPath(p.segments.slice(0, -1))));
   return problems.filter((p) => p.message.startsWith('unknown field') || !unknownParents.has(p.path));
 }
@@ -266,7 +135,7 @@ export function parseLab(text: string, source: string, where: { dir: string; fil
       },
     ]);
   }
-  const place = ({ segments, atKey, ...problem }: Located): LabProblem => {
+  const place = ({ segments, atKey, ...problem }: LocatedProblem): LabProblem => {
     const out: LabProblem = { path: problem.path, message: problem.message };
     if (problem.hint) out.hint = problem.hint;
     const pos = locate(doc, lines, segments, atKey ?? false);
@@ -289,7 +158,7 @@ export function parseLab(text: string, source: string, where: { dir: string; fil
   const result = labSchema.safeParse(raw, { reportInput: true });
   const located = result.success
     ? crossFieldProblems(result.data, where.folderName)
-    : dropEchoes(result.error.issues.flatMap((issue) => problemsFromIssue(issue)));
+    : dropEchoes(result.error.issues.flatMap((issue) => problemsFromIssue(issue, { schema: labSchema })));
   if (!result.success || located.length > 0) {
     const placed = located.map(place);
     placed.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
